@@ -1,0 +1,86 @@
+"""Development sessions: ``nox`` runs tests (every Python 3.10-3.13 found), lint, typecheck.
+
+Run ``python -m pip install 'nox[uv]' && python -m nox`` (the README's test command;
+``.ci/run`` runs the same). A Python that is not installed is skipped, never fatal,
+even with ``CI`` set. uv creates the environments when it is available (about 5x
+faster than venv + pip) and is told never to download an interpreter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import nox
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+LOWEST_PYTHON = "3.10"
+
+nox.options.default_venv_backend = "uv|venv"
+nox.options.error_on_missing_interpreters = False
+nox.options.sessions = ["tests", "tests_lowest", "lint", "typecheck"]
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
+
+def _expose_pyenv_pythons() -> None:
+    """Let nox find pyenv-installed 3.10-3.13 that the current pyenv version hides."""
+    pyenv = shutil.which("pyenv")
+    if pyenv is None or ":" in os.environ.get("PYENV_VERSION", ""):
+        return
+
+    def run(*args: str) -> str:
+        done = subprocess.run([pyenv, *args], capture_output=True, text=True, check=False)
+        return done.stdout
+
+    current = [v for v in run("version-name").strip().split(":") if v]
+    newest: dict[int, tuple[int, ...]] = {}
+    for version in run("versions", "--bare").split():
+        match = re.fullmatch(r"3\.(\d+)\.(\d+)", version)
+        if match and 10 <= int(match[1]) <= 13:
+            minor, parts = int(match[1]), tuple(map(int, version.split(".")))
+            newest[minor] = max(newest.get(minor, parts), parts)
+    extra = [".".join(map(str, parts)) for _, parts in sorted(newest.items())]
+    if current and extra:
+        os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys([*current, *extra]))
+
+
+_expose_pyenv_pythons()
+
+
+def _install(session: nox.Session, *args: str) -> None:
+    if session.venv_backend != "uv":  # pip learned --group in 25.1
+        session.run("python", "-m", "pip", "install", "--quiet", "pip>=25.1")
+    session.install(*args)
+
+
+@nox.session(python=PYTHONS, download_python="never")
+def tests(session: nox.Session) -> None:
+    """The test suite under -W error, on every supported Python that is installed."""
+    _install(session, "--group", "test", ".")
+    session.run("python", "-m", "pytest", "-W", "error", *session.posargs)
+
+
+@nox.session(python=LOWEST_PYTHON, download_python="never")
+def tests_lowest(session: nox.Session) -> None:
+    """The test suite against the lowest dependency versions pyproject.toml allows."""
+    if session.venv_backend != "uv":
+        session.skip("needs uv for --resolution lowest-direct")
+    session.install("--resolution", "lowest-direct", "--group", "test", ".")
+    session.run("python", "-m", "pytest", "-W", "error", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: the explicit rule set in pyproject.toml, and formatting."""
+    _install(session, "--group", "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package, the tests and this file (as Python 3.10)."""
+    _install(session, "--group", "typecheck", ".")
+    session.run("mypy", "--strict")
