@@ -1,0 +1,40 @@
+"""Field helpers shared by the reply models, read by the converter.
+
+Which fields a reply must carry follows Stytch's own models, relaxed where Stytch is
+known to be looser than them, without weakening the types:
+
+- identifiers, booleans, and the enum-like strings an MFA flow branches on (member
+  ``status``, the organization's policies, a factor's ``type``) are required: a
+  reply without one is an `InvalidResponseError` naming it;
+- descriptive strings, and strings Stytch sends as ``""`` when unset
+  (``member_password_id``, ``totp_registration_id``, ``mfa_phone_number``...),
+  read an absent or ``null`` value as ``""``;
+- lists read an absent or ``null`` value as ``()``;
+- optional fields and objects are ``None`` when absent or ``null``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+__all__ = ["NULL_AS_EMPTY", "empty_bool", "empty_str", "empty_tuple"]
+
+NULL_AS_EMPTY = "stytch_b2b_otp.null_as_empty"
+_NULL_AS_EMPTY = {NULL_AS_EMPTY: True}
+
+
+def empty_str(**kwargs: Any) -> Any:
+    """A string field that reads an absent or ``null`` value as ``""``."""
+    return attrs.field(default="", metadata=_NULL_AS_EMPTY, **kwargs)
+
+
+def empty_tuple() -> Any:
+    """A list field that reads an absent or ``null`` value as ``()``."""
+    return attrs.field(default=(), metadata=_NULL_AS_EMPTY)
+
+
+def empty_bool() -> Any:
+    """A boolean field that reads an absent or ``null`` value as ``False``."""
+    return attrs.field(default=False, metadata=_NULL_AS_EMPTY)

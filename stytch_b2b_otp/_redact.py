@@ -1,0 +1,33 @@
+"""Keeping secrets and personal data out of reprs, messages and logs."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["mask_phone", "printable_excerpt", "secret_repr"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def secret_repr(value: object) -> str:
+    """The repr of a secret attribute: whether it is set, never what it is."""
+    return "None" if value is None else "'<redacted>'"
+
+
+def mask_phone(value: object) -> str:
+    """The repr of a phone number: only the ``+`` and the last two digits shown."""
+    if not isinstance(value, str) or len(value) < 5:
+        return repr(value)
+    return repr(value[0] + "*" * (len(value) - 3) + value[-2:])
+
+
+def printable_excerpt(text: str, limit: int) -> str:
+    """``text`` with control characters (CR, LF, ESC...) collapsed and length bounded.
+
+    Used for text that came off the wire and goes into a message or a log line, so a
+    hostile body cannot forge log lines or flood them.
+    """
+    cleaned = _CONTROL.sub(" ", text).strip()
+    if len(cleaned) > limit:
+        return cleaned[: limit - 1] + "…"
+    return cleaned
