@@ -1,0 +1,253 @@
+"""The two request payloads, validated on construction so bad input never reaches I/O.
+
+Each validator raises `RequestValidationError` naming the field and saying what is
+wrong, never echoing the value (it may be a code or a token).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+import attrs
+
+from stytch_b2b_otp import _json
+from stytch_b2b_otp._exceptions import RequestValidationError
+from stytch_b2b_otp._redact import mask_phone, secret_repr
+
+__all__ = [
+    "MAX_CUSTOM_CLAIMS_BYTES",
+    "MAX_SESSION_DURATION_MINUTES",
+    "MIN_SESSION_DURATION_MINUTES",
+    "RESERVED_CLAIMS",
+    "SmsAuthenticateRequest",
+    "SmsSendRequest",
+]
+
+MIN_SESSION_DURATION_MINUTES = 5
+MAX_SESSION_DURATION_MINUTES = 527_040  # 366 days
+MAX_CUSTOM_CLAIMS_BYTES = 4096
+RESERVED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
+STYTCH_CLAIM_PREFIX = "https://stytch.com/"
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_CODE = re.compile(r"[0-9]{6}")
+_LOCALE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SESSION_ARGUMENTS = ("intermediate_session_token", "session_token", "session_jwt")
+
+
+def _fail(attribute: attrs.Attribute[Any], reason: str) -> RequestValidationError:
+    return RequestValidationError(attribute.name, reason)
+
+
+def _identifier(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise _fail(attribute, "must be a string")
+    if not value.strip():
+        raise _fail(attribute, "must not be empty")
+    if _CONTROL.search(value):
+        raise _fail(attribute, "must not contain control characters")
+
+
+def _optional_token(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise _fail(attribute, "must be a string or None")
+    if not value or value != value.strip() or _CONTROL.search(value):
+        raise _fail(attribute, "must be a non-empty string without whitespace around it")
+
+
+def _phone(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not _E164.fullmatch(value):
+        raise _fail(
+            attribute, "must be E.164: '+' then 7 to 15 digits, no leading 0 (e.g. +14155550123)"
+        )
+
+
+def _locale(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not _LOCALE.fullmatch(value):
+        raise _fail(attribute, "must be a language tag such as 'en', 'pt-br' or 'de-DE'")
+
+
+def _code(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not _CODE.fullmatch(value):
+        raise _fail(attribute, "must be exactly 6 ASCII digits, as a string")
+
+
+def _duration(_: object, attribute: attrs.Attribute[int | None], value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(attribute, "must be an int (minutes)")
+    if not MIN_SESSION_DURATION_MINUTES <= value <= MAX_SESSION_DURATION_MINUTES:
+        raise _fail(
+            attribute,
+            f"must be between {MIN_SESSION_DURATION_MINUTES} and "
+            f"{MAX_SESSION_DURATION_MINUTES} minutes (366 days)",
+        )
+
+
+def _claims(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise _fail(attribute, "must be a mapping of claim names to JSON values")
+    for key in value:
+        if not isinstance(key, str):
+            raise _fail(attribute, "claim names must be strings")
+        if key in RESERVED_CLAIMS or key.startswith(STYTCH_CLAIM_PREFIX):
+            raise _fail(
+                attribute,
+                f"{key!r} is reserved (iss, sub, aud, exp, nbf, iat, jti and "
+                f"{STYTCH_CLAIM_PREFIX}* are set by Stytch)",
+            )
+    try:
+        size = len(_json.dumps(value))
+    except (TypeError, ValueError):
+        raise _fail(attribute, "must be JSON-serialisable (no NaN, sets or objects)") from None
+    if size > MAX_CUSTOM_CLAIMS_BYTES:
+        raise _fail(attribute, f"serialises to {size} bytes; Stytch allows at most 4 KiB")
+
+
+def _enrollment(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None and value not in ("enroll", "unenroll"):
+        raise _fail(attribute, "must be 'enroll', 'unenroll' or None")
+
+
+def _optional_bool(_: object, attribute: attrs.Attribute[bool | None], value: object) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise _fail(attribute, "must be a bool or None")
+
+
+def _copy_mapping(value: Any) -> Any:
+    # A private copy, so a caller mutating its dict cannot change a request in flight.
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _session_arguments_given(request: object) -> list[str]:
+    return [name for name in _SESSION_ARGUMENTS if getattr(request, name) is not None]
+
+
+class _WireBody:
+    """The JSON body: every field that was given, none that was not (never ``null``)."""
+
+    __slots__ = ()
+    _wire_fields: ClassVar[tuple[str, ...]]
+
+    def _body(self) -> bytes:
+        fields = {}
+        for name in self._wire_fields:
+            value = getattr(self, name)
+            if value is not None:
+                fields[name] = value
+        return _json.dumps(fields)
+
+
+@attrs.frozen(kw_only=True)
+class SmsSendRequest(_WireBody):
+    """The body of ``POST /v1/b2b/otps/sms/send``.
+
+    Args:
+        organization_id: The organization's id (its slug or external id also work).
+        member_id: The member's id (or external id).
+        mfa_phone_number: E.164 number to text; required when the member has no
+            phone yet (it is then linked to the member), otherwise must match it.
+        locale: Language of the SMS, e.g. ``"en"``, ``"es"``, ``"pt-br"``.
+        intermediate_session_token: From primary authentication (at most one of
+            the three session arguments).
+        session_token: An existing member session (step-up).
+        session_jwt: An existing member session's JWT (step-up).
+
+    Raises:
+        RequestValidationError: An argument is invalid; the error names it.
+    """
+
+    organization_id: str = attrs.field(validator=_identifier)
+    member_id: str = attrs.field(validator=_identifier)
+    mfa_phone_number: str | None = attrs.field(default=None, validator=_phone, repr=mask_phone)
+    locale: str | None = attrs.field(default=None, validator=_locale)
+    intermediate_session_token: str | None = attrs.field(
+        default=None, validator=_optional_token, repr=secret_repr
+    )
+    session_token: str | None = attrs.field(
+        default=None, validator=_optional_token, repr=secret_repr
+    )
+    session_jwt: str | None = attrs.field(default=None, validator=_optional_token, repr=secret_repr)
+
+    def __attrs_post_init__(self) -> None:
+        given = _session_arguments_given(self)
+        if len(given) > 1:
+            raise RequestValidationError(
+                given[1], f"pass at most one of {', '.join(_SESSION_ARGUMENTS)}"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class SmsAuthenticateRequest(_WireBody):
+    """The body of ``POST /v1/b2b/otps/sms/authenticate``.
+
+    Args:
+        organization_id: The organization's id (its slug or external id also work).
+        member_id: The member's id (or external id).
+        code: The 6-digit code the member received.
+        intermediate_session_token: From primary authentication; consumed on
+            success. Exactly one of the three session arguments is required.
+        session_token: An existing member session to step up.
+        session_jwt: An existing member session's JWT to step up.
+        set_mfa_enrollment: ``"enroll"`` or ``"unenroll"`` the member in MFA
+            (ignored by Stytch when the organization requires MFA for all).
+        set_default_mfa: Make SMS the member's default MFA method.
+        session_duration_minutes: Session lifetime, 5 to 527040 minutes (Stytch's
+            default is 60).
+        session_custom_claims: Claims to add to the session; a ``None`` value
+            deletes that claim. At most 4 KiB serialised, no reserved names.
+        telemetry_id: A device-fingerprinting telemetry id.
+
+    Raises:
+        RequestValidationError: An argument is invalid; the error names it.
+    """
+
+    organization_id: str = attrs.field(validator=_identifier)
+    member_id: str = attrs.field(validator=_identifier)
+    code: str = attrs.field(validator=_code, repr=secret_repr)
+    intermediate_session_token: str | None = attrs.field(
+        default=None, validator=_optional_token, repr=secret_repr
+    )
+    session_token: str | None = attrs.field(
+        default=None, validator=_optional_token, repr=secret_repr
+    )
+    session_jwt: str | None = attrs.field(default=None, validator=_optional_token, repr=secret_repr)
+    set_mfa_enrollment: Literal["enroll", "unenroll"] | None = attrs.field(
+        default=None, validator=_enrollment
+    )
+    set_default_mfa: bool | None = attrs.field(default=None, validator=_optional_bool)
+    session_duration_minutes: int | None = attrs.field(default=None, validator=_duration)
+    session_custom_claims: Mapping[str, Any] | None = attrs.field(
+        default=None, converter=_copy_mapping, validator=_claims
+    )
+    telemetry_id: str | None = attrs.field(default=None, validator=_optional_token)
+
+    def __attrs_post_init__(self) -> None:
+        given = _session_arguments_given(self)
+        if not given:
+            raise RequestValidationError(
+                "intermediate_session_token",
+                "pass exactly one of intermediate_session_token, session_token or session_jwt",
+            )
+        if len(given) > 1:
+            raise RequestValidationError(
+                given[1], f"pass exactly one of {', '.join(_SESSION_ARGUMENTS)}, not several"
+            )
+
+
+SmsSendRequest._wire_fields = tuple(field.name for field in attrs.fields(SmsSendRequest))
+SmsAuthenticateRequest._wire_fields = tuple(
+    field.name for field in attrs.fields(SmsAuthenticateRequest)
+)
