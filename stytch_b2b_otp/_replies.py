@@ -1,0 +1,147 @@
+"""Turning one HTTP reply into a typed response or a typed error (no I/O here).
+
+The body is always read by the SDK (never ``raise_for_status``), so Stytch's
+``error_type``, ``error_message`` and ``request_id`` survive, and a body that is
+not JSON (a proxy's HTML 502) still maps to an error class by its status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from stytch_b2b_otp import _json
+from stytch_b2b_otp._constants import ERROR_EXCERPT_CHARS
+from stytch_b2b_otp._converter import StructureError, structure
+from stytch_b2b_otp._exceptions import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    InvalidResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from stytch_b2b_otp._redact import printable_excerpt
+from stytch_b2b_otp._retry import parse_retry_after
+
+__all__ = ["error_class_for", "read_error", "read_success"]
+
+T = TypeVar("T")
+
+_ERRORS_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+_MESSAGE_CHARS = 500
+
+
+def error_class_for(status: int) -> type[APIStatusError]:
+    """The `APIStatusError` subclass for an HTTP status."""
+    if status >= 500:
+        return InternalServerError
+    return _ERRORS_BY_STATUS.get(status, APIStatusError)
+
+
+def read_success(body: bytes, cls: type[T], *, status: int, endpoint: str) -> T:
+    """Decode and structure a 2xx body.
+
+    Raises:
+        InvalidResponseError: The body is not JSON, not an object, or does not fit
+            ``cls``; the message names each offending field, never its value.
+    """
+    try:
+        data = _json.loads(body)
+    except ValueError:
+        raise InvalidResponseError(
+            f"Stytch's {status} reply to {endpoint} is not JSON ({len(body)} bytes)",
+            status_code=status,
+            endpoint=endpoint,
+        ) from None
+    if type(data) is not dict:
+        raise InvalidResponseError(
+            f"Stytch's {status} reply to {endpoint} is not a JSON object",
+            status_code=status,
+            endpoint=endpoint,
+        )
+    try:
+        return structure(data, cls)
+    except StructureError as exc:
+        request_id = _string(data, "request_id")
+        raise InvalidResponseError(
+            f"Stytch's {status} reply to {endpoint} is not a valid {cls.__name__}: {exc}"
+            + (f" [request_id: {request_id}]" if request_id else ""),
+            status_code=status,
+            request_id=request_id,
+            endpoint=endpoint,
+        ) from None
+
+
+def read_error(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    endpoint: str,
+    truncated: bool = False,
+) -> APIStatusError:
+    """The typed error for a non-2xx reply (returned, not raised)."""
+    data = _decode_object(body) if not truncated else None
+    cls = error_class_for(status)
+    fields: dict[str, Any]
+    if data is not None and isinstance(data.get("error_type"), str):
+        error_type = _string(data, "error_type")
+        error_message = _string(data, "error_message")
+        request_id = _string(data, "request_id")
+        details = data.get("error_details")
+        fields = {
+            "request_id": request_id,
+            "error_type": error_type,
+            "error_message": error_message,
+            "error_url": _string(data, "error_url"),
+            "error_details": details if isinstance(details, dict) else None,
+            "body": data,
+        }
+        summary = f"{status} {printable_excerpt(error_type or '', 100)}"
+        if error_message:
+            summary += f": {printable_excerpt(error_message, _MESSAGE_CHARS)}"
+        context = f"request_id: {request_id}, " if request_id else ""
+    else:
+        excerpt = printable_excerpt(body.decode("utf-8", "replace"), ERROR_EXCERPT_CHARS)
+        fields = {"body": excerpt}
+        summary = f"{status}, not a Stytch error body"
+        if 300 <= status < 400:
+            location = printable_excerpt(headers.get("Location", ""), 100)
+            summary += f" (a redirect to {location!r}; redirects are not followed)"
+        if excerpt:
+            summary += f": {excerpt!r}"
+        context = ""
+    message = f"{summary} [{context}POST {endpoint}]"
+    if cls is RateLimitError:
+        return RateLimitError(
+            message,
+            status_code=status,
+            endpoint=endpoint,
+            retry_after=parse_retry_after(headers),
+            **fields,
+        )
+    return cls(message, status_code=status, endpoint=endpoint, **fields)
+
+
+def _decode_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        data = _json.loads(body)
+    except ValueError:
+        return None
+    return data if type(data) is dict else None
+
+
+def _string(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
