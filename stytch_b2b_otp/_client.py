@@ -214,7 +214,7 @@ class StytchB2BClient:
                             endpoint=path,
                         )
                     result = read_success(reply.body, response_type, status=status, endpoint=path)
-                    _log_attempt(path, attempt, started, status, result.request_id, None)
+                    self._log_attempt(path, attempt, started, status, result.request_id, None)
                     return result
                 error = read_error(
                     status, reply.headers, reply.body, endpoint=path, truncated=reply.truncated
@@ -224,19 +224,57 @@ class StytchB2BClient:
                     attempt, Failure(FailureKind.STATUS, status), reply.headers
                 )
             request_id = getattr(error, "request_id", None)
-            _log_attempt(path, attempt, started, status, request_id, decision)
+            self._log_attempt(path, attempt, started, status, request_id, decision)
             if not decision.retry:
                 raise error from cause
             logger.info(
-                "POST %s attempt %d failed (%s); retrying in %.2fs: %s",
+                "[%s] POST %s attempt %d failed (%s); retrying in %.2fs: %s",
+                self._project_id,
                 path,
                 attempt,
                 error,
                 decision.delay,
                 decision.reason,
-                extra={"stytch_endpoint": path, "stytch_attempt": attempt},
+                extra={
+                    "stytch_project_id": self._project_id,
+                    "stytch_endpoint": path,
+                    "stytch_attempt": attempt,
+                    "stytch_retry_delay": decision.delay,
+                },
             )
             await asyncio.sleep(decision.delay)
+
+    def _log_attempt(
+        self,
+        path: str,
+        attempt: int,
+        started: float,
+        status: int | None,
+        request_id: str | None,
+        decision: RetryDecision | None,
+    ) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        logger.debug(
+            "[%s] POST %s attempt %d: %s in %.1f ms [request_id: %s]%s",
+            self._project_id,
+            path,
+            attempt,
+            status if status is not None else "no reply",
+            elapsed_ms,
+            request_id,
+            "" if decision is None else f"; retry: {decision.retry} ({decision.reason})",
+            extra={
+                "stytch_project_id": self._project_id,
+                "stytch_endpoint": path,
+                "stytch_attempt": attempt,
+                "stytch_status": status,
+                "stytch_request_id": request_id,
+                "stytch_elapsed_ms": elapsed_ms,
+                "stytch_retry": None if decision is None else decision.retry,
+            },
+        )
 
 
 def _check_retry(retry: RetryPolicy | None) -> RetryPolicy:
@@ -245,33 +283,3 @@ def _check_retry(retry: RetryPolicy | None) -> RetryPolicy:
     if not isinstance(retry, RetryPolicy):
         raise TypeError("retry must be a RetryPolicy or None")
     return retry
-
-
-def _log_attempt(
-    path: str,
-    attempt: int,
-    started: float,
-    status: int | None,
-    request_id: str | None,
-    decision: RetryDecision | None,
-) -> None:
-    if not logger.isEnabledFor(logging.DEBUG):
-        return
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    logger.debug(
-        "POST %s attempt %d: %s in %.1f ms [request_id: %s]%s",
-        path,
-        attempt,
-        status if status is not None else "no reply",
-        elapsed_ms,
-        request_id,
-        "" if decision is None else f"; retry: {decision.retry} ({decision.reason})",
-        extra={
-            "stytch_endpoint": path,
-            "stytch_attempt": attempt,
-            "stytch_status": status,
-            "stytch_request_id": request_id,
-            "stytch_elapsed_ms": elapsed_ms,
-            "stytch_retry": None if decision is None else decision.retry,
-        },
-    )

@@ -282,6 +282,7 @@ async def test_retries_are_logged_without_secrets(
     attempts = [r for r in caplog.records if r.levelno == logging.DEBUG]
     assert [getattr(r, "stytch_attempt", None) for r in attempts] == [1, 2]
     assert attempts[1].stytch_request_id == reply.request_id  # type: ignore[attr-defined]
+    assert all(PROJECT_ID in r.getMessage() for r in caplog.records)
     everything = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
     for secret in (SECRET, "987654", "ist-very-secret", reply.session_token, reply.session_jwt):
         assert secret not in everything
