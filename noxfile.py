@@ -20,7 +20,7 @@ LOWEST_PYTHON = "3.10"
 
 nox.options.default_venv_backend = "uv|venv"
 nox.options.error_on_missing_interpreters = False
-nox.options.sessions = ["tests", "tests_lowest", "lint", "typecheck"]
+nox.options.sessions = ["tests", "tests_orjson", "tests_lowest", "lint", "typecheck"]
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
 
@@ -62,12 +62,19 @@ def tests(session: nox.Session) -> None:
     session.run("python", "-m", "pytest", "-W", "error", *session.posargs)
 
 
+@nox.session
+def tests_orjson(session: nox.Session) -> None:
+    """The test suite with the orjson extra (the other sessions use plain json)."""
+    _install(session, "--group", "test", ".[orjson]")
+    session.run("python", "-m", "pytest", "-W", "error", *session.posargs)
+
+
 @nox.session(python=LOWEST_PYTHON, download_python="never")
 def tests_lowest(session: nox.Session) -> None:
     """The test suite against the lowest dependency versions pyproject.toml allows."""
     if session.venv_backend != "uv":
         session.skip("needs uv for --resolution lowest-direct")
-    session.install("--resolution", "lowest-direct", "--group", "test", ".")
+    session.install("--resolution", "lowest-direct", "--group", "test", ".[orjson]")
     session.run("python", "-m", "pytest", "-W", "error", *session.posargs)
 
 

@@ -61,14 +61,17 @@ class StytchB2BClient:
             loopback hosts (the emulator).
         timeout: Per attempt. ``None``: 45 s in all, of which at most 10 s to get
             a connection (pool wait included; 5 s for TCP + TLS) and 31 s without
-            data from Stytch. A number bounds the whole attempt; an
-            ``aiohttp.ClientTimeout`` is used as given.
+            data from Stytch. A number bounds the whole attempt, and getting a
+            connection may take half of it (at most 10 s). An
+            ``aiohttp.ClientTimeout`` is used as given; keep its ``connect`` below
+            its ``total``, so a call stuck in the pool counts as never sent.
         retry: The retry policy; ``None`` is ``RetryPolicy()``, which retries only
             what Stytch cannot have processed.
         max_connections: Size of the owned connection pool (ignored with
             ``session=``, whose connector decides).
         session: A borrowed ``aiohttp.ClientSession`` to send through; the
             client never closes it, and its connector and proxy settings apply.
+            It must not have ``auth`` or a ``base_url`` of its own.
         ssl: An ``ssl.SSLContext`` for verifying Stytch (e.g. a corporate CA).
             Verification is always on.
         trace_configs: aiohttp ``TraceConfig``s for the owned session

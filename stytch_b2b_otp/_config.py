@@ -23,17 +23,18 @@ def resolve_credential(value: str | None, *, argument: str, env: str) -> str:
         ValueError: Missing, empty, or holding control characters (a stray newline
             from a secrets file is the usual culprit). The message names the
             argument and the variable, never the value.
+        TypeError: Not a string.
     """
     source = argument
     if value is None:
         value = os.environ.get(env)
         source = env
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{argument} must be a string")
     if value is None or not value.strip():
         raise ValueError(
             f"{argument} is missing: pass {argument}= or set the {env} environment variable"
         )
-    if not isinstance(value, str):
-        raise ValueError(f"{argument} must be a string")
     if _CONTROL.search(value):
         raise ValueError(f"{source} contains a control character (a stray newline?)")
     if value != value.strip():

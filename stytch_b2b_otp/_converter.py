@@ -5,22 +5,23 @@ no registration order matters. What it guarantees:
 
 - types are checked, not coerced: ``"true"`` is not a bool, ``null`` is not a
   string, a string is not a list (cattrs' defaults would call ``bool()``/``str()``);
-- timestamps become timezone-aware ``datetime``s (RFC 3339, ``Z`` included, on
-  every supported Python);
+- timestamps become timezone-aware ``datetime``s (`parse_timestamp`);
 - free-form maps (metadata, custom claims, ``raw``) are kept as the decoded dicts;
-- unknown keys are ignored, unless the converter is built with
-  ``forbid_extra_keys=True``: the tests do that over realistic replies, so a field
-  the models forgot fails a test;
-- error messages carry the path of the offending field and never its value.
+- unknown keys are ignored, and a malformed *lenient* field (see `_fields`) reads as
+  ``None`` with a warning, unless the converter is built with ``strict=True``: the
+  tests do that over realistic replies, so a field the models forgot, or one they
+  got wrong, fails a test;
+- error messages carry the path of the offending field and never its value, and
+  name at most `MAX_PROBLEMS` problems.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 import types
 import typing
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -28,16 +29,17 @@ import cattrs
 from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, override
 
-from stytch_b2b_otp._fields import NULL_AS_EMPTY
+from stytch_b2b_otp._fields import LENIENT, NULL_AS_EMPTY
+from stytch_b2b_otp._timestamps import parse_timestamp
 
 __all__ = ["CONVERTER", "StructureError", "make_converter", "structure"]
 
 T = TypeVar("T")
 _Hook = Callable[[Any, Any], Any]
 
-_RFC3339 = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})?"
-)
+logger = logging.getLogger("stytch_b2b_otp")
+
+MAX_PROBLEMS = 5
 
 
 class StructureError(ValueError):
@@ -66,26 +68,6 @@ def _structure_json_object(value: Any, _: Any) -> dict[str, Any]:
     if type(value) is dict:
         return value
     raise TypeError("expected a JSON object")
-
-
-def parse_timestamp(text: str) -> datetime:
-    """An RFC 3339 timestamp as an aware ``datetime`` (naive input is taken as UTC).
-
-    ``datetime.fromisoformat`` handles Stytch's usual ``2025-03-04T19:22:05Z`` on
-    Python 3.11+; the fallback covers 3.10 (no ``Z``) and fractions beyond
-    microseconds, which are truncated.
-    """
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        match = _RFC3339.fullmatch(text)
-        if match is None:
-            raise ValueError("expected an RFC 3339 timestamp") from None
-        date, clock, fraction, offset = match.groups()
-        micros = f".{(fraction + '00000')[:6]}" if fraction else ""
-        offset = "+00:00" if offset is None or offset in "Zz" else offset
-        parsed = datetime.fromisoformat(f"{date}T{clock}{micros}{offset}")
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
@@ -129,10 +111,10 @@ def _failure_of(hook: _Hook, value: Any, type_: Any) -> Exception | None:
 def _errors_by_index(
     values: list[Any], hook: _Hook, item_type: Any, type_: Any
 ) -> IterableValidationError:
-    errors = []
+    errors: list[Exception] = []
     for index, value in enumerate(values):
         exc = _failure_of(hook, value, item_type)
-        if exc is not None:
+        if exc is not None and len(errors) < MAX_PROBLEMS:
             note = IterableValidationNote(f"Structuring {type_} @ index {index}", index, item_type)
             exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
             errors.append(exc)
@@ -161,15 +143,29 @@ def _null_as(default: object, inner: _Hook) -> _Hook:
     return structure_nullable
 
 
-def _model_hook(cls: type[Any], converter: cattrs.Converter) -> _Hook:
+def _lenient(where: str, inner: _Hook) -> _Hook:
+    def structure_or_none(value: Any, target: Any) -> Any:
+        try:
+            return inner(value, target)
+        except Exception as exc:  # noqa: BLE001 (reported, then read as None by design)
+            logger.warning(
+                "ignored a malformed %s in a Stytch reply: %s", where, "; ".join(_problems(exc))
+            )
+            return None
+
+    return structure_or_none
+
+
+def _model_hook(cls: type[Any], converter: cattrs.Converter, *, strict: bool) -> _Hook:
     attrs.resolve_types(cls)
-    overrides = {
-        field.name: override(
-            struct_hook=_null_as(field.default, converter.get_structure_hook(field.type))
-        )
-        for field in attrs.fields(cls)
-        if field.metadata.get(NULL_AS_EMPTY)
-    }
+    overrides = {}
+    for field in attrs.fields(cls):
+        hook = converter.get_structure_hook(field.type)
+        if field.metadata.get(NULL_AS_EMPTY):
+            overrides[field.name] = override(struct_hook=_null_as(field.default, hook))
+        elif field.metadata.get(LENIENT) and not strict:
+            where = f"{cls.__name__}.{field.name}"
+            overrides[field.name] = override(struct_hook=_lenient(where, hook))
     fields_of = make_dict_structure_fn(cls, converter, **overrides)  # type: ignore[arg-type]
     prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(cls, "_prepare", None)
 
@@ -181,14 +177,15 @@ def _model_hook(cls: type[Any], converter: cattrs.Converter) -> _Hook:
     return structure_model
 
 
-def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
+def make_converter(*, strict: bool = False) -> cattrs.Converter:
     """Build a converter for the reply models.
 
     Args:
-        forbid_extra_keys: Treat unknown keys as errors (for tests over recorded
-            replies); the SDK's own converter ignores them, for forward compatibility.
+        strict: Treat unknown keys and malformed lenient fields as errors, for tests
+            over recorded replies. The SDK's own converter tolerates both, for
+            forward compatibility.
     """
-    converter = cattrs.Converter(forbid_extra_keys=forbid_extra_keys)
+    converter = cattrs.Converter(forbid_extra_keys=strict)
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(bool, _structure_bool)
     converter.register_structure_hook(int, _structure_int)
@@ -196,7 +193,9 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
     converter.register_structure_hook_func(_is_json_object, _structure_json_object)
     converter.register_structure_hook_factory(_is_homogeneous_tuple, _strict_tuple_hook)
     converter.register_structure_hook_factory(_is_optional, _optional_hook)
-    converter.register_structure_hook_factory(attrs.has, _model_hook)
+    converter.register_structure_hook_factory(
+        attrs.has, lambda cls: _model_hook(cls, converter, strict=strict)
+    )
     return converter
 
 
@@ -213,9 +212,17 @@ def structure(data: Any, cls: type[T], converter: cattrs.Converter = CONVERTER) 
     try:
         return converter.structure(data, cls)
     except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
-        problems = (
-            cattrs.transform_error(exc, path="$")
-            if isinstance(exc, cattrs.BaseValidationError)
-            else [f"invalid value for type, expected {cls.__name__} @ $"]
-        )
-        raise StructureError("; ".join(problems)) from None
+        if not isinstance(exc, cattrs.BaseValidationError):
+            raise StructureError(f"invalid value for type, expected {cls.__name__} @ $") from None
+        raise StructureError("; ".join(_problems(exc))) from None
+
+
+def _problems(exc: BaseException) -> list[str]:
+    """At most `MAX_PROBLEMS` readable problems, each with its JSON path."""
+    if not isinstance(exc, cattrs.BaseValidationError):
+        return [f"invalid value ({type(exc).__name__})"]
+    problems = cattrs.transform_error(exc, path="$")
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], f"and {more} more"]
+    return problems

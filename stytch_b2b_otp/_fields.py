@@ -10,7 +10,12 @@ known to be looser than them, without weakening the types:
   (``member_password_id``, ``totp_registration_id``, ``mfa_phone_number``...),
   read an absent or ``null`` value as ``""``;
 - lists read an absent or ``null`` value as ``()``;
-- optional fields and objects are ``None`` when absent or ``null``.
+- optional fields and objects are ``None`` when absent or ``null``;
+- optional objects that only inform (a factor's provider details, SCIM data,
+  device fingerprints) are *lenient*: when one is malformed it reads as ``None``
+  and a warning is logged, because failing the whole reply would lose a session
+  Stytch has already created (the code and the intermediate session token are
+  used up by then). The tests' strict converter treats them like any other field.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from typing import Any
 
 import attrs
 
-__all__ = ["NULL_AS_EMPTY", "empty_bool", "empty_str", "empty_tuple"]
+__all__ = ["LENIENT", "NULL_AS_EMPTY", "empty_bool", "empty_str", "empty_tuple", "lenient"]
 
 NULL_AS_EMPTY = "stytch_b2b_otp.null_as_empty"
+LENIENT = "stytch_b2b_otp.lenient"
 _NULL_AS_EMPTY = {NULL_AS_EMPTY: True}
+_LENIENT = {LENIENT: True}
 
 
 def empty_str(**kwargs: Any) -> Any:
@@ -38,3 +45,8 @@ def empty_tuple() -> Any:
 def empty_bool() -> Any:
     """A boolean field that reads an absent or ``null`` value as ``False``."""
     return attrs.field(default=False, metadata=_NULL_AS_EMPTY)
+
+
+def lenient() -> Any:
+    """An optional object that reads as ``None`` (with a warning) when malformed."""
+    return attrs.field(default=None, metadata=_LENIENT)

@@ -15,12 +15,12 @@ from typing import Any
 
 __all__ = ["dumps", "loads"]
 
-loads: Callable[[bytes], Any]
-
 try:
-    from orjson import loads
+    import orjson
 except ImportError:  # the orjson extra is optional
-    loads = json.loads
+    loads: Callable[[bytes], Any] = json.loads
+else:
+    loads = orjson.loads
 
 
 def dumps(value: object) -> bytes:

@@ -5,7 +5,7 @@ from typing import Any
 
 import attrs
 
-from stytch_b2b_otp._fields import empty_str, empty_tuple
+from stytch_b2b_otp._fields import empty_str, empty_tuple, lenient
 from stytch_b2b_otp._redact import mask_phone
 from stytch_b2b_otp._scim import SCIMAttributes
 
@@ -117,7 +117,7 @@ class Member:
     untrusted_metadata: dict[str, Any] | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    scim_registration: SCIMRegistration | None = None
+    scim_registration: SCIMRegistration | None = lenient()
     external_id: str | None = None
     lock_created_at: datetime | None = None
     lock_expires_at: datetime | None = None

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from stytch_b2b_otp._fields import empty_str, empty_tuple
+from stytch_b2b_otp._fields import empty_str, empty_tuple, lenient
 
 __all__ = [
     "ActiveSCIMConnection",
@@ -103,5 +103,5 @@ class Organization:
     updated_at: datetime | None = None
     organization_external_id: str | None = None
     sso_default_connection_id: str | None = None
-    scim_active_connection: ActiveSCIMConnection | None = None
+    scim_active_connection: ActiveSCIMConnection | None = lenient()
     allowed_oauth_tenants: dict[str, Any] | None = None

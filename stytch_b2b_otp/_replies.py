@@ -58,7 +58,7 @@ def read_success(body: bytes, cls: type[T], *, status: int, endpoint: str) -> T:
     """
     try:
         data = _json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise InvalidResponseError(
             f"Stytch's {status} reply to {endpoint} is not JSON ({len(body)} bytes)",
             status_code=status,
@@ -137,7 +137,7 @@ def read_error(
 def _decode_object(body: bytes) -> dict[str, Any] | None:
     try:
         data = _json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return data if type(data) is dict else None
 

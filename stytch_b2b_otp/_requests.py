@@ -49,6 +49,8 @@ def _identifier(_: object, attribute: attrs.Attribute[str], value: object) -> No
         raise _fail(attribute, "must not be empty")
     if _CONTROL.search(value):
         raise _fail(attribute, "must not contain control characters")
+    if value != value.strip():
+        raise _fail(attribute, "must not have whitespace around it")
 
 
 def _optional_token(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
@@ -110,10 +112,26 @@ def _claims(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
             )
     try:
         size = len(_json.dumps(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise _fail(attribute, "must be JSON-serialisable (no NaN, sets or objects)") from None
     if size > MAX_CUSTOM_CLAIMS_BYTES:
         raise _fail(attribute, f"serialises to {size} bytes; Stytch allows at most 4 KiB")
+    if not _only_string_keys(value):
+        # json.dumps would quietly turn 1, True or None keys into "1", "true", "null".
+        raise _fail(attribute, "keys of nested objects must be strings too")
+
+
+def _only_string_keys(value: object) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Mapping):
+            if not all(isinstance(key, str) for key in item):
+                return False
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+    return True
 
 
 def _enrollment(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 
 import attrs
 
+from stytch_b2b_otp._fields import lenient
 from stytch_b2b_otp._member import Member
 from stytch_b2b_otp._organization import Organization
 from stytch_b2b_otp._redact import secret_repr
@@ -104,12 +105,12 @@ class SmsAuthenticateResponse(_Reply):
     session_token: str = attrs.field(repr=secret_repr)
     session_jwt: str = attrs.field(repr=secret_repr)
     member_session: MemberSession | None = None
-    member_device: DeviceInfo | None = None
+    member_device: DeviceInfo | None = lenient()
 
     @classmethod
     def _prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
         prepared = {**data, "raw": data}
-        if "organization_id" not in data:
+        if data.get("organization_id") is None:
             organization = data.get("organization")
             if isinstance(organization, dict) and "organization_id" in organization:
                 prepared["organization_id"] = organization["organization_id"]

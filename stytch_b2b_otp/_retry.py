@@ -8,8 +8,10 @@ So a call is retried only when it cannot have been processed:
   request never left);
 - TLS failure: not retried (a bad certificate does not heal);
 - timeout or disconnect after sending: not retried (Stytch may have processed it);
-- 429: retried after ``Retry-After`` when it is at most ``max_retry_after`` (raised
-  at once when longer), with backoff when absent;
+- 429: retried after ``Retry-After`` when it is at most ``max_retry_after``; raised
+  at once when it is longer or absent (Stytch's windows reset at the top of the hour,
+  and a locked member, ``user_lock_limit_reached``, stays locked for an hour: an
+  immediate retry only spends more of the limit);
 - 5xx: retried only with ``retry_server_errors=True``;
 - any other status: not retried.
 """
@@ -31,7 +33,7 @@ from stytch_b2b_otp import _constants
 
 __all__ = ["Failure", "FailureKind", "RetryDecision", "RetryPolicy", "parse_retry_after"]
 
-_SECONDS = re.compile(r"\d{1,10}(?:\.\d{1,6})?")
+_SECONDS = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,6})?")
 
 
 class FailureKind(enum.Enum):
@@ -90,10 +92,11 @@ class RetryPolicy:
     """How the client retries a failed call; the default is the safe choice.
 
     Only failures that cannot have been processed by Stytch are retried: a failure
-    to connect, and a 429 (honouring ``Retry-After``). 5xx replies are retried only
-    when ``retry_server_errors`` is set, because Stytch may have acted before it
-    failed. Timeouts and disconnects after the request was sent are never retried:
-    a second send would text the member again and invalidate the first code.
+    to connect, and a 429 that says, in ``Retry-After``, when to come back. 5xx
+    replies are retried only when ``retry_server_errors`` is set, because Stytch may
+    have acted before it failed. Timeouts and disconnects after the request was sent
+    are never retried: a second send would text the member again and invalidate the
+    first code.
 
     Args:
         max_retries: Retries after the first attempt; ``0`` disables retrying.
@@ -101,7 +104,8 @@ class RetryPolicy:
             each further retry.
         max_delay: Cap on the backoff, in seconds.
         max_retry_after: The longest ``Retry-After`` (seconds) the client waits
-            out; a longer one raises `RateLimitError` at once so the caller decides.
+            out; a longer one, or none, raises `RateLimitError` at once so the
+            caller decides.
         retry_server_errors: Also retry 5xx replies.
 
     Raises:
@@ -158,11 +162,15 @@ class RetryPolicy:
             return RetryDecision(False, 0.0, "the request may have been processed")
         status = failure.status
         if status == 429:
-            return self._after_retry_after(attempt, headers, now, rng, "rate limited")
+            retry_after = parse_retry_after(headers, now)
+            if retry_after is None:
+                return RetryDecision(False, 0.0, "rate limited, and no Retry-After to wait out")
+            return self._after_retry_after(attempt, retry_after, rng, "rate limited")
         if status >= 500:
             if not self.retry_server_errors:
                 return RetryDecision(False, 0.0, "server errors are not retried by default")
-            return self._after_retry_after(attempt, headers, now, rng, f"server error {status}")
+            retry_after = parse_retry_after(headers, now)
+            return self._after_retry_after(attempt, retry_after, rng, f"server error {status}")
         return RetryDecision(False, 0.0, f"status {status} is not retryable")
 
     def _after_backoff(self, attempt: int, rng: Callable[[], float], why: str) -> RetryDecision:
@@ -171,14 +179,8 @@ class RetryPolicy:
         return RetryDecision(True, self.backoff(attempt, rng), why)
 
     def _after_retry_after(
-        self,
-        attempt: int,
-        headers: Mapping[str, str] | None,
-        now: float | None,
-        rng: Callable[[], float],
-        why: str,
+        self, attempt: int, retry_after: float | None, rng: Callable[[], float], why: str
     ) -> RetryDecision:
-        retry_after = parse_retry_after(headers, now)
         if retry_after is None:
             return self._after_backoff(attempt, rng, why)
         if retry_after > self.max_retry_after:

@@ -5,7 +5,7 @@ from typing import Any
 
 import attrs
 
-from stytch_b2b_otp._fields import empty_str, empty_tuple
+from stytch_b2b_otp._fields import empty_str, empty_tuple, lenient
 from stytch_b2b_otp._redact import mask_phone
 
 __all__ = [
@@ -152,47 +152,47 @@ class AuthenticationFactor:
     last_authenticated_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    email_factor: EmailFactor | None = None
-    phone_number_factor: PhoneNumberFactor | None = None
-    google_oauth_factor: OAuthFactor | None = None
-    microsoft_oauth_factor: OAuthFactor | None = None
-    apple_oauth_factor: OAuthFactor | None = None
-    webauthn_factor: WebAuthnFactor | None = None
-    authenticator_app_factor: AuthenticatorAppFactor | None = None
-    github_oauth_factor: OAuthFactor | None = None
-    recovery_code_factor: RecoveryCodeFactor | None = None
-    facebook_oauth_factor: OAuthFactor | None = None
-    crypto_wallet_factor: CryptoWalletFactor | None = None
-    amazon_oauth_factor: OAuthFactor | None = None
-    bitbucket_oauth_factor: OAuthFactor | None = None
-    coinbase_oauth_factor: OAuthFactor | None = None
-    discord_oauth_factor: OAuthFactor | None = None
-    figma_oauth_factor: OAuthFactor | None = None
-    git_lab_oauth_factor: OAuthFactor | None = None
-    instagram_oauth_factor: OAuthFactor | None = None
-    linked_in_oauth_factor: OAuthFactor | None = None
-    shopify_oauth_factor: OAuthFactor | None = None
-    slack_oauth_factor: OAuthFactor | None = None
-    snapchat_oauth_factor: OAuthFactor | None = None
-    spotify_oauth_factor: OAuthFactor | None = None
-    steam_oauth_factor: OAuthFactor | None = None
-    tik_tok_oauth_factor: OAuthFactor | None = None
-    twitch_oauth_factor: OAuthFactor | None = None
-    twitter_oauth_factor: OAuthFactor | None = None
-    embeddable_magic_link_factor: EmbeddableMagicLinkFactor | None = None
-    biometric_factor: BiometricFactor | None = None
-    saml_sso_factor: SSOFactor | None = None
-    oidc_sso_factor: SSOFactor | None = None
-    salesforce_oauth_factor: OAuthFactor | None = None
-    yahoo_oauth_factor: OAuthFactor | None = None
-    hubspot_oauth_factor: OAuthFactor | None = None
-    slack_oauth_exchange_factor: OAuthExchangeFactor | None = None
-    hubspot_oauth_exchange_factor: OAuthExchangeFactor | None = None
-    github_oauth_exchange_factor: OAuthExchangeFactor | None = None
-    google_oauth_exchange_factor: OAuthExchangeFactor | None = None
-    impersonated_factor: ImpersonatedFactor | None = None
-    oauth_access_token_exchange_factor: OAuthAccessTokenExchangeFactor | None = None
-    trusted_auth_token_factor: TrustedAuthTokenFactor | None = None
+    email_factor: EmailFactor | None = lenient()
+    phone_number_factor: PhoneNumberFactor | None = lenient()
+    google_oauth_factor: OAuthFactor | None = lenient()
+    microsoft_oauth_factor: OAuthFactor | None = lenient()
+    apple_oauth_factor: OAuthFactor | None = lenient()
+    webauthn_factor: WebAuthnFactor | None = lenient()
+    authenticator_app_factor: AuthenticatorAppFactor | None = lenient()
+    github_oauth_factor: OAuthFactor | None = lenient()
+    recovery_code_factor: RecoveryCodeFactor | None = lenient()
+    facebook_oauth_factor: OAuthFactor | None = lenient()
+    crypto_wallet_factor: CryptoWalletFactor | None = lenient()
+    amazon_oauth_factor: OAuthFactor | None = lenient()
+    bitbucket_oauth_factor: OAuthFactor | None = lenient()
+    coinbase_oauth_factor: OAuthFactor | None = lenient()
+    discord_oauth_factor: OAuthFactor | None = lenient()
+    figma_oauth_factor: OAuthFactor | None = lenient()
+    git_lab_oauth_factor: OAuthFactor | None = lenient()
+    instagram_oauth_factor: OAuthFactor | None = lenient()
+    linked_in_oauth_factor: OAuthFactor | None = lenient()
+    shopify_oauth_factor: OAuthFactor | None = lenient()
+    slack_oauth_factor: OAuthFactor | None = lenient()
+    snapchat_oauth_factor: OAuthFactor | None = lenient()
+    spotify_oauth_factor: OAuthFactor | None = lenient()
+    steam_oauth_factor: OAuthFactor | None = lenient()
+    tik_tok_oauth_factor: OAuthFactor | None = lenient()
+    twitch_oauth_factor: OAuthFactor | None = lenient()
+    twitter_oauth_factor: OAuthFactor | None = lenient()
+    embeddable_magic_link_factor: EmbeddableMagicLinkFactor | None = lenient()
+    biometric_factor: BiometricFactor | None = lenient()
+    saml_sso_factor: SSOFactor | None = lenient()
+    oidc_sso_factor: SSOFactor | None = lenient()
+    salesforce_oauth_factor: OAuthFactor | None = lenient()
+    yahoo_oauth_factor: OAuthFactor | None = lenient()
+    hubspot_oauth_factor: OAuthFactor | None = lenient()
+    slack_oauth_exchange_factor: OAuthExchangeFactor | None = lenient()
+    hubspot_oauth_exchange_factor: OAuthExchangeFactor | None = lenient()
+    github_oauth_exchange_factor: OAuthExchangeFactor | None = lenient()
+    google_oauth_exchange_factor: OAuthExchangeFactor | None = lenient()
+    impersonated_factor: ImpersonatedFactor | None = lenient()
+    oauth_access_token_exchange_factor: OAuthAccessTokenExchangeFactor | None = lenient()
+    trusted_auth_token_factor: TrustedAuthTokenFactor | None = lenient()
 
 
 @attrs.frozen(kw_only=True)

@@ -42,9 +42,11 @@ USER_AGENT = (
 def resolve_timeout(value: float | aiohttp.ClientTimeout | None) -> aiohttp.ClientTimeout:
     """The per-attempt timeout for a ``timeout=`` argument.
 
-    ``None`` gives `DEFAULT_TIMEOUT`; a number of seconds bounds the whole attempt
-    (pool wait included) and keeps the default's shorter connect limits; an
-    ``aiohttp.ClientTimeout`` is used as given.
+    ``None`` gives `DEFAULT_TIMEOUT`. A number of seconds bounds the whole attempt;
+    getting a connection (pool wait included) may take at most half of it, up to the
+    default's 10 s, so a call stuck in the pool times out as "never sent" (and may be
+    retried) rather than as "may have been processed". An ``aiohttp.ClientTimeout``
+    is used as given: keep its ``connect`` below ``total`` for the same reason.
 
     Raises:
         ValueError: Not a positive, finite number of seconds.
@@ -60,8 +62,8 @@ def resolve_timeout(value: float | aiohttp.ClientTimeout | None) -> aiohttp.Clie
     seconds = float(value)
     return aiohttp.ClientTimeout(
         total=seconds,
-        connect=min(seconds, _constants.DEFAULT_CONNECT_TIMEOUT),
-        sock_connect=min(seconds, _constants.DEFAULT_SOCK_CONNECT_TIMEOUT),
+        connect=min(seconds / 2, _constants.DEFAULT_CONNECT_TIMEOUT),
+        sock_connect=min(seconds / 2, _constants.DEFAULT_SOCK_CONNECT_TIMEOUT),
         sock_read=seconds,
     )
 
@@ -102,6 +104,14 @@ class Transport:
             raise TypeError("session must be an aiohttp.ClientSession or None")
         if ssl is not None and not isinstance(ssl, _ssl.SSLContext):
             raise TypeError("ssl must be an ssl.SSLContext or None")
+        if session is not None and session.auth is not None:
+            raise ValueError(
+                "the session passed as session= has auth= set; the client sends its own "
+                "Authorization header, so pass a session without auth"
+            )
+        # aiohttp before 3.11 cannot send an absolute URL through a session with a base_url.
+        if session is not None and getattr(session, "_base_url", None) is not None:
+            raise ValueError("the session passed as session= must not have a base_url")
         if session is not None and trace_configs:
             raise ValueError(
                 "trace_configs apply to the session the client creates; with session=, "
@@ -189,6 +199,9 @@ class Transport:
                 headers=self._headers,
                 timeout=timeout,
                 allow_redirects=False,
+                # A borrowed session's own settings must not change how replies are read.
+                raise_for_status=False,
+                auto_decompress=True,
                 # Per request only for a borrowed session; an owned one has it on its connector.
                 ssl=self._ssl if self._ssl is not None and not self._owns_session else True,
             ) as response:
@@ -235,9 +248,17 @@ def _map_failure(
 ) -> tuple[FailureKind, APIConnectionError]:
     """The one place aiohttp's exceptions become the SDK's."""
     where = f"POST {path}"
-    if isinstance(exc, (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch)):
+    if isinstance(
+        exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ServerFingerprintMismatch)
+    ):
         return FailureKind.TLS, APIConnectionError(
-            f"TLS handshake or certificate verification failed [{where}]",
+            f"Stytch's TLS certificate could not be verified [{where}]",
+            endpoint=path,
+            request_sent=False,
+        )
+    if isinstance(exc, aiohttp.ClientSSLError):  # a handshake cut short: transient
+        return FailureKind.CONNECT, APIConnectionError(
+            f"the TLS handshake failed ({type(exc.os_error).__name__}) [{where}]",
             endpoint=path,
             request_sent=False,
         )

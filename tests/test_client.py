@@ -6,6 +6,7 @@ import asyncio
 import base64
 import platform
 import ssl
+import warnings
 from typing import Any
 
 import aiohttp
@@ -59,6 +60,13 @@ def test_control_characters_in_credentials_are_rejected_without_echoing_them(
     with pytest.raises(ValueError, match=variable) as caught:
         StytchB2BClient()
     assert SECRET not in str(caught.value)
+
+
+@pytest.mark.usefixtures("no_credentials_env")
+@pytest.mark.parametrize(("project_id", "secret"), [(123, SECRET), (PROJECT_ID, b"secret")])
+def test_credentials_must_be_strings(project_id: Any, secret: Any) -> None:
+    with pytest.raises(TypeError, match="must be a string"):
+        StytchB2BClient(project_id, secret)
 
 
 @pytest.mark.parametrize(
@@ -148,7 +156,8 @@ def test_repr_shows_project_and_base_url_never_the_secret() -> None:
     ("timeout", "expected"),
     [
         (None, DEFAULT_TIMEOUT),
-        (2, aiohttp.ClientTimeout(total=2, connect=2, sock_connect=2, sock_read=2)),
+        (2, aiohttp.ClientTimeout(total=2, connect=1, sock_connect=1, sock_read=2)),
+        (12, aiohttp.ClientTimeout(total=12, connect=6, sock_connect=5, sock_read=12)),
         (20.0, aiohttp.ClientTimeout(total=20, connect=10, sock_connect=5, sock_read=20)),
         (
             aiohttp.ClientTimeout(total=None, sock_read=3),
@@ -158,6 +167,18 @@ def test_repr_shows_project_and_base_url_never_the_secret() -> None:
 )
 def test_timeouts(timeout: Any, expected: aiohttp.ClientTimeout) -> None:
     assert StytchB2BClient(PROJECT_ID, SECRET, timeout=timeout).timeout == expected
+
+
+@pytest.mark.parametrize("seconds", [0.01, 1, 2.5, 10, 20, 60, 600])
+def test_a_numeric_timeout_always_leaves_the_pool_wait_shorter_than_the_total(
+    seconds: float,
+) -> None:
+    # Otherwise a call stuck waiting for a pooled connection would hit the total
+    # timeout first and be reported as "may have been processed", never retried.
+    timeout = StytchB2BClient(PROJECT_ID, SECRET, timeout=seconds).timeout
+    assert timeout.connect is not None
+    assert timeout.total is not None
+    assert timeout.connect < timeout.total
 
 
 def test_default_timeouts_fail_fast_on_connect_and_wait_out_stytch() -> None:
@@ -185,6 +206,29 @@ def test_default_timeouts_fail_fast_on_connect_and_wait_out_stytch() -> None:
 def test_bad_options_are_rejected(kwargs: dict[str, Any], error: type[Exception]) -> None:
     with pytest.raises(error):
         StytchB2BClient(PROJECT_ID, SECRET, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("session_options", "problem"),
+    [
+        ({"base_url": "http://127.0.0.1:1"}, "base_url"),
+    ],
+)
+async def test_borrowed_sessions_that_would_misroute_are_rejected(
+    session_options: dict[str, Any], problem: str
+) -> None:
+    async with aiohttp.ClientSession(**session_options) as session:
+        with pytest.raises(ValueError, match=problem):
+            StytchB2BClient(PROJECT_ID, SECRET, session=session)
+
+
+async def test_a_borrowed_session_with_its_own_auth_is_rejected() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # BasicAuth, deprecated in 3.14
+        session = aiohttp.ClientSession(auth=aiohttp.BasicAuth("user", "pass"))
+    async with session:
+        with pytest.raises(ValueError, match="auth"):
+            StytchB2BClient(PROJECT_ID, SECRET, session=session)
 
 
 async def test_trace_configs_cannot_be_combined_with_a_borrowed_session() -> None:

@@ -23,10 +23,11 @@ from stytch_b2b_otp import (
     RateLimitError,
     RequestValidationError,
     StytchError,
+    _json,
 )
 from stytch_b2b_otp._replies import read_error, read_success
 from stytch_b2b_otp._responses import SmsAuthenticateResponse, SmsSendResponse
-from tests.conftest import load_fixture
+from tests.conftest import FIXTURES, load_fixture
 
 SEND = "/v1/b2b/otps/sms/send"
 ERRORS = load_fixture("error_responses.json")
@@ -210,3 +211,22 @@ def test_errors_survive_pickling(error: StytchError) -> None:
     assert type(copy) is type(error)
     assert str(copy) == str(error)
     assert copy.__dict__ == error.__dict__
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 100_000])
+def test_absurdly_deep_json_is_an_invalid_response_not_a_crash(body: bytes) -> None:
+    with pytest.raises(InvalidResponseError, match="not JSON"):
+        read_success(body, SmsSendResponse, status=200, endpoint=SEND)
+    error = read_error(500, {}, body, endpoint=SEND)
+    assert isinstance(error, InternalServerError)
+    assert error.error_type is None
+
+
+@pytest.mark.parametrize(
+    "name", ["send_response.json", "authenticate_response.json", "error_responses.json"]
+)
+def test_the_orjson_extra_decodes_exactly_like_the_standard_library(name: str) -> None:
+    orjson = pytest.importorskip("orjson")
+    body = (FIXTURES / name).read_bytes()
+    assert _json.loads is orjson.loads
+    assert orjson.loads(body) == json.loads(body)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import logging
+import typing
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -18,10 +20,11 @@ from stytch_b2b_otp import (
     SmsAuthenticateResponse,
     SmsSendResponse,
 )
-from stytch_b2b_otp._converter import StructureError, make_converter, parse_timestamp, structure
+from stytch_b2b_otp._converter import StructureError, make_converter, structure
+from stytch_b2b_otp._timestamps import parse_timestamp
 from tests.conftest import load_fixture
 
-STRICT = make_converter(forbid_extra_keys=True)
+STRICT = make_converter(strict=True)
 UTC = timezone.utc
 
 
@@ -147,6 +150,13 @@ def test_authenticate_organization_id_comes_from_the_organization_when_absent() 
     assert reply.organization_id == data["organization"]["organization_id"]
 
 
+def test_a_null_top_level_organization_id_is_read_like_an_absent_one() -> None:
+    data = authenticate_reply()
+    data["organization_id"] = None
+    reply = structure(data, SmsAuthenticateResponse, STRICT)
+    assert reply.organization_id == data["organization"]["organization_id"]
+
+
 def test_authenticate_organization_id_at_the_top_level_wins() -> None:
     data = authenticate_reply()
     data["organization_id"] = "organization-test-top-level"
@@ -222,6 +232,11 @@ def test_a_non_object_reply_is_reported_at_the_root() -> None:
             datetime(2025, 3, 4, 21, 22, 5, tzinfo=timezone(timedelta(hours=2))),
         ),
         ("2025-03-04T19:22:05", datetime(2025, 3, 4, 19, 22, 5, tzinfo=UTC)),
+        (
+            "2025-03-04T14:22:05.25-05:00",
+            datetime(2025, 3, 4, 14, 22, 5, 250000, tzinfo=timezone(timedelta(hours=-5))),
+        ),
+        ("2025-03-04 19:22:05Z", datetime(2025, 3, 4, 19, 22, 5, tzinfo=UTC)),
     ],
 )
 def test_timestamps_are_timezone_aware(text: str, expected: datetime) -> None:
@@ -232,10 +247,24 @@ def test_timestamps_are_timezone_aware(text: str, expected: datetime) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "2025-13-04T19:22:05Z", "04/03/2025", "2025-03-04T19:22:05 PST", "tomorrow"]
+    "text",
+    [
+        "",
+        "2025-13-04T19:22:05Z",
+        "2025-02-30T19:22:05Z",
+        "04/03/2025",
+        "2025-03-04T19:22:05 PST",
+        "tomorrow",
+        # Accepted by datetime.fromisoformat on Python 3.11+ only: rejected everywhere.
+        "2025-03-04",
+        "2025-W10-2T19:22:05Z",
+        "20250304T192205Z",
+        "2025-03-04T19:22Z",
+        "２０２５-03-04T19:22:05Z",  # noqa: RUF001 (full-width digits)
+    ],
 )
 def test_malformed_timestamps_are_rejected(text: str) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 (several messages, by Python version)
+    with pytest.raises(ValueError, match="RFC 3339"):
         parse_timestamp(text)
 
 
@@ -320,19 +349,42 @@ def test_every_factor_kind_structures() -> None:
     assert factor.slack_oauth_exchange_factor is not None
 
 
-def test_the_converter_hooks_cover_every_public_model() -> None:
-    # Every attrs class reachable from the replies must structure through our hooks,
-    # never through cattrs' lenient defaults (which call str() and bool()).
-    converter = make_converter()
-    for model in (Member, Organization, MemberSession, AuthenticationFactor):
+def _reachable_models(root: type[Any]) -> set[type[Any]]:
+    seen: set[type[Any]] = set()
+    pending = [root]
+    while pending:
+        model = pending.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        hints = typing.get_type_hints(model)
         for field in attrs.fields(model):
-            hook = converter.get_structure_hook(field.type)
-            assert getattr(hook, "__module__", "").startswith(("stytch_b2b_otp", "cattrs")), (
-                model,
-                field.name,
-            )
-    with pytest.raises(cattrs.BaseValidationError):
-        converter.structure({"type": 1, "delivery_method": "sms"}, AuthenticationFactor)
+            candidates = (hints[field.name], *_flatten_args(hints[field.name]))
+            pending.extend(candidate for candidate in candidates if attrs.has(candidate))
+    return seen
+
+
+def _flatten_args(type_: Any) -> list[Any]:
+    found = []
+    for arg in typing.get_args(type_):
+        found += [arg, *_flatten_args(arg)]
+    return found
+
+
+@pytest.mark.parametrize("converter", [make_converter(), STRICT], ids=["default", "strict"])
+def test_every_field_of_every_model_structures_through_our_strict_hooks(
+    converter: cattrs.Converter,
+) -> None:
+    # cattrs' own defaults coerce (str(None) == "None", bool("false") is True); none may
+    # be reached from the replies.
+    models = _reachable_models(SmsAuthenticateResponse) | _reachable_models(SmsSendResponse)
+    assert {Member, Organization, MemberSession, AuthenticationFactor} <= models
+    assert len(models) > 30
+    for model in models:
+        hints = typing.get_type_hints(model)
+        for field in attrs.fields(model):
+            hook = converter.get_structure_hook(hints[field.name])
+            assert hook.__module__ == "stytch_b2b_otp._converter", (model, field.name, hook)
 
 
 def test_structuring_does_not_mutate_the_input() -> None:
@@ -340,3 +392,53 @@ def test_structuring_does_not_mutate_the_input() -> None:
     snapshot = copy.deepcopy(data)
     structure(data, SmsAuthenticateResponse)
     assert data == snapshot
+
+
+def test_a_malformed_informational_object_reads_as_none_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The code and the intermediate session token are used up by the time this reply
+    # arrives: losing the whole session over a provider detail would lock the user out.
+    data = authenticate_reply()
+    factor = data["member_session"]["authentication_factors"][0]
+    factor["google_oauth_factor"] = {"id": "g-1"}  # provider_subject missing
+    data["member_device"] = {"visitor_id": 42}
+    with caplog.at_level(logging.WARNING, logger="stytch_b2b_otp"):
+        reply = structure(data, SmsAuthenticateResponse)
+    assert reply.session_token == data["session_token"]
+    assert reply.member_session is not None
+    assert reply.member_session.authentication_factors[0].google_oauth_factor is None
+    assert reply.member_session.authentication_factors[0].email_factor is not None
+    assert reply.member_device is None
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("AuthenticationFactor.google_oauth_factor" in m for m in messages)
+    assert any("provider_subject" in m for m in messages)
+    assert any("SmsAuthenticateResponse.member_device" in m for m in messages)
+    assert data["session_token"] not in caplog.text
+
+
+def test_the_strict_converter_does_not_forgive_informational_objects() -> None:
+    data = authenticate_reply()
+    data["member_session"]["authentication_factors"][0]["google_oauth_factor"] = {"id": "g"}
+    with pytest.raises(StructureError, match="provider_subject"):
+        structure(data, SmsAuthenticateResponse, STRICT)
+
+
+def test_essential_parts_stay_strict() -> None:
+    data = authenticate_reply()
+    data["member_session"]["expires_at"] = "later"
+    with pytest.raises(StructureError, match=r"\$\.member_session\.expires_at"):
+        structure(data, SmsAuthenticateResponse)
+
+
+def test_error_messages_are_bounded_however_bad_the_reply() -> None:
+    data = authenticate_reply()
+    data["member"]["roles"] = [{"role_id": index} for index in range(50_000)]
+    data["member"]["is_locked"] = "no"
+    data["organization"]["mfa_policy"] = 1
+    with pytest.raises(StructureError) as caught:
+        structure(data, SmsAuthenticateResponse)
+    message = str(caught.value)
+    assert message.count(" @ $") <= 5
+    assert len(message) < 1000
+    assert "more" in message

@@ -174,10 +174,33 @@ async def test_429_is_retried_after_retry_after_and_then_succeeds(
 async def test_429_gives_up_after_max_retries(
     fast_client: StytchB2BClient, mocked: aioresponses
 ) -> None:
-    mocked.post(SEND_URL, status=429, payload=ERRORS["too_many_requests"], repeat=True)
+    mocked.post(
+        SEND_URL,
+        status=429,
+        payload=ERRORS["too_many_requests"],
+        headers={"Retry-After": "0"},
+        repeat=True,
+    )
     with pytest.raises(RateLimitError):
         await fast_client.otps.sms.send(**IDS)
     assert len(sent(mocked, SEND_URL)) == 3
+
+
+async def test_429_without_retry_after_raises_at_once(
+    fast_client: StytchB2BClient, mocked: aioresponses
+) -> None:
+    locked = {
+        "status_code": 429,
+        "request_id": "request-id-test-lock",
+        "error_type": "user_lock_limit_reached",
+        "error_message": "The user has been locked out due to too many failed attempts.",
+    }
+    mocked.post(AUTH_URL, status=429, payload=locked, repeat=True)
+    with pytest.raises(RateLimitError) as caught:
+        await fast_client.otps.sms.authenticate(**IDS, code="123456", session_token="tok")
+    assert caught.value.error_type == "user_lock_limit_reached"
+    assert caught.value.retry_after is None
+    assert len(sent(mocked, AUTH_URL)) == 1
 
 
 async def test_server_errors_are_not_retried_by_default(

@@ -30,6 +30,8 @@ INVALID = [
     (send, {"organization_id": 42}, "organization_id"),
     (send, {"member_id": ""}, "member_id"),
     (send, {"member_id": "member\r\nX-Injected: 1"}, "member_id"),
+    (send, {"member_id": " member-test-1"}, "member_id"),
+    (send, {"organization_id": "organization-test-1\t"}, "organization_id"),
     (send, {"mfa_phone_number": "2025550162"}, "mfa_phone_number"),
     (send, {"mfa_phone_number": "+0123456789"}, "mfa_phone_number"),
     (send, {"mfa_phone_number": "+123456"}, "mfa_phone_number"),
@@ -56,6 +58,9 @@ INVALID = [
     (authenticate, {"session_duration_minutes": 60.0}, "session_duration_minutes"),
     (authenticate, {"session_custom_claims": ["a"]}, "session_custom_claims"),
     (authenticate, {"session_custom_claims": {1: "a"}}, "session_custom_claims"),
+    (authenticate, {"session_custom_claims": {"a": {True: 1}}}, "session_custom_claims"),
+    (authenticate, {"session_custom_claims": {"a": [{None: 1}]}}, "session_custom_claims"),
+    (authenticate, {"session_custom_claims": {"a": {1: "x", "1": "y"}}}, "session_custom_claims"),
     (authenticate, {"session_custom_claims": {"sub": "x"}}, "session_custom_claims"),
     (authenticate, {"session_custom_claims": {"jti": "x"}}, "session_custom_claims"),
     (

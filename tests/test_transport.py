@@ -139,10 +139,30 @@ async def test_a_read_timeout_is_not_retried(fake_stytch: FakeStytch) -> None:
 
 async def test_a_total_timeout_is_not_retried(fake_stytch: FakeStytch) -> None:
     fake_stytch.reply(delay=1.0, times=3)
-    async with client_for(fake_stytch, timeout=0.2) as client:
+    timeout = aiohttp.ClientTimeout(total=0.2, sock_read=5)  # only the total can fire
+    async with client_for(fake_stytch, timeout=timeout) as client:
         with pytest.raises(APITimeoutError) as caught:
             await client.otps.sms.send(**IDS)
     assert caught.value.request_sent is True
+    assert type(caught.value.__cause__) in (asyncio.TimeoutError, TimeoutError)
+    assert "0.2s" in str(caught.value)
+    assert len(fake_stytch.seen) == 1
+
+
+async def test_a_numeric_timeout_reports_a_pool_wait_as_never_sent(
+    fake_stytch: FakeStytch,
+) -> None:
+    fake_stytch.reply(delay=1.0)
+    no_retry = RetryPolicy(max_retries=0)
+    async with client_for(fake_stytch, max_connections=1, timeout=0.3, retry=no_retry) as client:
+        slow = asyncio.create_task(client.otps.sms.send(**IDS))
+        await wait_for(lambda: fake_stytch.in_flight == 1)
+        with pytest.raises(APITimeoutError) as caught:
+            await client.otps.sms.send(**IDS)
+        with pytest.raises(APITimeoutError):
+            await slow
+    assert caught.value.request_sent is False
+    assert isinstance(caught.value.__cause__, aiohttp.ConnectionTimeoutError)
     assert len(fake_stytch.seen) == 1
 
 
@@ -225,6 +245,24 @@ async def test_a_borrowed_session_is_used_and_never_closed(fake_stytch: FakeStyt
         async with session.get(f"{fake_stytch.base_url}/still-usable") as response:
             assert response.status == 200
     assert len(fake_stytch.seen) == 2
+
+
+async def test_a_borrowed_sessions_own_settings_do_not_change_how_replies_are_read(
+    fake_stytch: FakeStytch,
+) -> None:
+    fake_stytch.reply(429, json_body=TOO_MANY, headers={"Retry-After": "0"})
+    fake_stytch.reply(body=gzip.compress(SEND_BODY), headers={"Content-Encoding": "gzip"})
+    fake_stytch.reply(404, json_body={**TOO_MANY, "error_type": "member_not_found"})
+    async with (
+        aiohttp.ClientSession(raise_for_status=True, auto_decompress=False) as session,
+        client_for(fake_stytch, session=session) as client,
+    ):
+        reply = await client.otps.sms.send(**IDS)  # 429 retried, gzip decoded
+        with pytest.raises(APIStatusError) as caught:
+            await client.otps.sms.send(**IDS)
+    assert reply.status_code == 200
+    assert caught.value.error_type == "member_not_found"
+    assert len(fake_stytch.seen) == 3
 
 
 async def test_a_borrowed_session_closed_by_its_owner_raises_client_closed(
