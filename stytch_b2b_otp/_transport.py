@@ -120,6 +120,11 @@ class Transport:
         self._base_url = base_url
         self._max_connections = max_connections
         self._ssl = ssl
+        # An owned session has the context on its connector; a borrowed one gets it
+        # on each request.
+        self._request_ssl: _ssl.SSLContext | bool = (
+            ssl if ssl is not None and session is not None else True
+        )
         self._trace_configs = list(trace_configs or ())
         self._session = session
         self._owns_session = session is None
@@ -202,8 +207,7 @@ class Transport:
                 # A borrowed session's own settings must not change how replies are read.
                 raise_for_status=False,
                 auto_decompress=True,
-                # Per request only for a borrowed session; an owned one has it on its connector.
-                ssl=self._ssl if self._ssl is not None and not self._owns_session else True,
+                ssl=self._request_ssl,
             ) as response:
                 payload, truncated = await _read_limited(response, _constants.MAX_REPLY_BYTES)
                 return Reply(response.status, response.headers, payload, truncated)
