@@ -21,6 +21,14 @@ def authority() -> trustme.CA:
 
 
 @pytest.fixture
+def trusting_context(authority: trustme.CA) -> ssl.SSLContext:
+    """A client context that trusts the private CA, as a corporate CA bundle would."""
+    context = ssl.create_default_context()
+    authority.configure_trust(context)
+    return context
+
+
+@pytest.fixture
 async def tls_server(authority: trustme.CA) -> AsyncIterator[tuple[str, list[str]]]:
     seen: list[str] = []
 
@@ -42,12 +50,12 @@ async def tls_server(authority: trustme.CA) -> AsyncIterator[tuple[str, list[str
 
 
 async def test_an_ssl_context_trusting_a_private_ca_is_used(
-    authority: trustme.CA, tls_server: tuple[str, list[str]]
+    trusting_context: ssl.SSLContext, tls_server: tuple[str, list[str]]
 ) -> None:
     base_url, seen = tls_server
-    context = ssl.create_default_context()
-    authority.configure_trust(context)
-    async with StytchB2BClient(PROJECT_ID, SECRET, base_url=base_url, ssl=context) as client:
+    async with StytchB2BClient(
+        PROJECT_ID, SECRET, base_url=base_url, ssl=trusting_context
+    ) as client:
         reply = await client.otps.sms.send(**IDS)
     assert reply.status_code == 200
     assert seen == ["/v1/b2b/otps/sms/send"]
@@ -80,15 +88,13 @@ async def test_an_untrusted_certificate_fails_without_retrying(
 
 
 async def test_a_borrowed_session_gets_the_ssl_context_per_request(
-    authority: trustme.CA, tls_server: tuple[str, list[str]]
+    trusting_context: ssl.SSLContext, tls_server: tuple[str, list[str]]
 ) -> None:
     base_url, seen = tls_server
-    context = ssl.create_default_context()
-    authority.configure_trust(context)
     async with (
         aiohttp.ClientSession() as session,
         StytchB2BClient(
-            PROJECT_ID, SECRET, base_url=base_url, ssl=context, session=session
+            PROJECT_ID, SECRET, base_url=base_url, ssl=trusting_context, session=session
         ) as client,
     ):
         await client.otps.sms.send(**IDS)
