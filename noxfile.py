@@ -1,4 +1,5 @@
-"""Development sessions: ``nox`` runs tests (every Python 3.10-3.13 found), lint, typecheck.
+"""Development sessions: ``nox`` runs tests (every Python 3.10-3.13 found), lint, typecheck,
+docs and the demo.
 
 Run ``python -m pip install 'nox[uv]' && python -m nox`` (the README's test command;
 ``.ci/run`` runs the same). A Python that is not installed is skipped, never fatal,
@@ -20,7 +21,15 @@ LOWEST_PYTHON = "3.10"
 
 nox.options.default_venv_backend = "uv|venv"
 nox.options.error_on_missing_interpreters = False
-nox.options.sessions = ["tests", "tests_orjson", "tests_lowest", "lint", "typecheck"]
+nox.options.sessions = [
+    "tests",
+    "tests_orjson",
+    "tests_lowest",
+    "lint",
+    "typecheck",
+    "docs",
+    "demo",
+]
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
 
@@ -58,14 +67,14 @@ def _install(session: nox.Session, *args: str) -> None:
 @nox.session(python=PYTHONS, download_python="never")
 def tests(session: nox.Session) -> None:
     """The test suite under -W error, on every supported Python that is installed."""
-    _install(session, "--group", "test", ".")
+    _install(session, "--group", "test", ".[emulator]")
     session.run("python", "-m", "pytest", "-W", "error", *session.posargs)
 
 
 @nox.session
 def tests_orjson(session: nox.Session) -> None:
     """The test suite with the orjson extra (the other sessions use plain json)."""
-    _install(session, "--group", "test", ".[orjson]")
+    _install(session, "--group", "test", ".[orjson,emulator]")
     session.run("python", "-m", "pytest", "-W", "error", *session.posargs)
 
 
@@ -74,7 +83,7 @@ def tests_lowest(session: nox.Session) -> None:
     """The test suite against the lowest dependency versions pyproject.toml allows."""
     if session.venv_backend != "uv":
         session.skip("needs uv for --resolution lowest-direct")
-    session.install("--resolution", "lowest-direct", "--group", "test", ".[orjson]")
+    session.install("--resolution", "lowest-direct", "--group", "test", ".[orjson,emulator]")
     session.run("python", "-m", "pytest", "-W", "error", *session.posargs)
 
 
@@ -89,5 +98,20 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package, the tests and this file (as Python 3.10)."""
-    _install(session, "--group", "typecheck", ".")
+    _install(session, "--group", "typecheck", ".[emulator]")
     session.run("mypy", "--strict")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site, built offline with ``mkdocs build --strict``."""
+    _install(session, "--group", "docs")
+    site = session.create_tmp() + "/site"
+    session.run("mkdocs", "build", "--strict", "--site-dir", site, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The README's main-job command: the demo against the built-in emulator."""
+    _install(session, ".[emulator]")
+    session.run("stytch-b2b-otp", "demo")

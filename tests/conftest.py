@@ -16,6 +16,8 @@ from tests.servers import FakeStytch
 
 aioresponses_compat.install()
 
+pytest_plugins = ["pytester"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 PROJECT_ID = "project-test-7f8e2c4a-3b1d-4e5f-9a6b-0c1d2e3f4a5b"
 SECRET = "secret-test-Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA=="

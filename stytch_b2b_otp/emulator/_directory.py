@@ -1,0 +1,173 @@
+"""Organizations and members: created by the emulator's API, found by the rules."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from stytch_b2b_otp.emulator._catalogue import EmulatorError
+from stytch_b2b_otp.emulator._clock import Clock
+from stytch_b2b_otp.emulator._phones import E164
+from stytch_b2b_otp.emulator._records import MemberRecord, OrganizationRecord, new_id
+
+__all__ = ["MEMBER_STATUSES", "MFA_POLICIES", "Directory"]
+
+MFA_POLICIES = ("OPTIONAL", "REQUIRED_FOR_ALL")
+MFA_METHODS = ("ALL_ALLOWED", "RESTRICTED")
+MEMBER_STATUSES = ("active", "pending", "invited", "deleted")
+_SLUG = re.compile(r"[A-Za-z0-9\-._~]{2,128}")
+_NOT_SLUG = re.compile(r"[^a-z0-9\-._~]+")
+
+
+class Directory:
+    """Every organization and member of one emulator, with Stytch's lookups.
+
+    Creating with bad arguments raises `ValueError` (a test's own mistake); looking up
+    what does not exist raises `EmulatorError` (what Stytch would answer).
+    """
+
+    def __init__(self, environment: str, clock: Clock) -> None:
+        self._environment = environment
+        self._clock = clock
+        self.organizations: dict[str, OrganizationRecord] = {}
+        self.members: dict[str, MemberRecord] = {}
+
+    def add_organization(
+        self,
+        *,
+        name: str,
+        slug: str | None = None,
+        external_id: str | None = None,
+        mfa_policy: str = "OPTIONAL",
+        mfa_methods: str = "ALL_ALLOWED",
+        allowed_mfa_methods: tuple[str, ...] = (),
+    ) -> OrganizationRecord:
+        """A new organization; the slug defaults to the name, lower-cased."""
+        if not isinstance(name, str) or not 1 <= len(name) <= 128:
+            raise ValueError("name must be a string of 1 to 128 characters")
+        slug = slug if slug is not None else _NOT_SLUG.sub("-", name.lower()).strip("-")
+        if not _SLUG.fullmatch(slug):
+            raise ValueError("slug must be 2 to 128 characters of letters, digits and -._~")
+        if mfa_policy not in MFA_POLICIES:
+            raise ValueError(f"mfa_policy must be one of {', '.join(MFA_POLICIES)}")
+        if mfa_methods not in MFA_METHODS:
+            raise ValueError(f"mfa_methods must be one of {', '.join(MFA_METHODS)}")
+        for other in self.organizations.values():
+            if other.slug == slug:
+                raise ValueError(f"an organization with slug {slug!r} already exists")
+            if external_id is not None and other.external_id == external_id:
+                raise ValueError(f"an organization with external_id {external_id!r} exists")
+        now = self._clock.now()
+        org = OrganizationRecord(
+            organization_id=new_id("organization", self._environment),
+            name=name,
+            slug=slug,
+            external_id=external_id,
+            mfa_policy=mfa_policy,
+            mfa_methods=mfa_methods,
+            allowed_mfa_methods=tuple(allowed_mfa_methods),
+            created_at=now,
+            updated_at=now,
+        )
+        self.organizations[org.organization_id] = org
+        return org
+
+    def add_member(
+        self,
+        organization_id: str,
+        *,
+        email_address: str,
+        name: str = "",
+        mfa_phone_number: str | None = None,
+        phone_verified: bool = False,
+        mfa_enrolled: bool = False,
+        external_id: str | None = None,
+        status: str = "active",
+        roles: tuple[str, ...] = (),
+        is_breakglass: bool = False,
+        trusted_metadata: dict[str, Any] | None = None,
+    ) -> MemberRecord:
+        """A new member of an existing organization."""
+        org = self.organizations.get(organization_id)
+        if org is None:
+            raise ValueError(f"no organization {organization_id!r}")
+        if not isinstance(email_address, str) or "@" not in email_address:
+            raise ValueError("email_address must be an email address")
+        if status not in MEMBER_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(MEMBER_STATUSES)}")
+        if mfa_phone_number is not None and not E164.fullmatch(mfa_phone_number):
+            raise ValueError("mfa_phone_number must be E.164 (+ then 7 to 15 digits)")
+        for other in self.members_of(organization_id):
+            if other.email_address.lower() == email_address.lower():
+                raise ValueError(f"{email_address!r} is already a member")
+            if external_id is not None and other.external_id == external_id:
+                raise ValueError(f"a member with external_id {external_id!r} exists")
+            if mfa_phone_number is not None and other.mfa_phone_number == mfa_phone_number:
+                raise ValueError("another member of the organization has that phone number")
+        now = self._clock.now()
+        member = MemberRecord(
+            member_id=new_id("member", self._environment),
+            organization_id=org.organization_id,
+            email_address=email_address,
+            email_id=new_id("email", self._environment),
+            name=name,
+            status=status,
+            external_id=external_id,
+            roles=("stytch_member", *roles),
+            is_breakglass=is_breakglass,
+            mfa_enrolled=mfa_enrolled,
+            trusted_metadata=dict(trusted_metadata or {}),
+            created_at=now,
+            updated_at=now,
+        )
+        if mfa_phone_number is not None:
+            self.link_phone(member, mfa_phone_number)
+            member.mfa_phone_number_verified = phone_verified
+        self.members[member.member_id] = member
+        return member
+
+    def link_phone(self, member: MemberRecord, phone_number: str) -> None:
+        """Give ``member`` the number (Stytch links it at send, before it is verified)."""
+        member.mfa_phone_number = phone_number
+        member.phone_id = new_id("phone-number", self._environment)
+        member.mfa_phone_number_verified = False
+        member.updated_at = self._clock.now()
+
+    def members_of(self, organization_id: str) -> list[MemberRecord]:
+        """The organization's members, oldest first."""
+        return [m for m in self.members.values() if m.organization_id == organization_id]
+
+    def organization(self, locator: str) -> OrganizationRecord:
+        """By id, slug or external id, as Stytch accepts all three.
+
+        Raises:
+            EmulatorError: ``organization_not_found``.
+        """
+        org = self.organizations.get(locator)
+        if org is not None:
+            return org
+        for candidate in self.organizations.values():
+            if locator in (candidate.slug, candidate.external_id):
+                return candidate
+        raise EmulatorError("organization_not_found")
+
+    def member(self, org: OrganizationRecord, locator: str) -> MemberRecord:
+        """By member id or external id, within ``org`` only.
+
+        Raises:
+            EmulatorError: ``member_not_found``.
+        """
+        member = self.members.get(locator)
+        if member is not None and member.organization_id == org.organization_id:
+            return member
+        for candidate in self.members_of(org.organization_id):
+            if candidate.external_id is not None and candidate.external_id == locator:
+                return candidate
+        raise EmulatorError("member_not_found")
+
+    def phone_owner(self, organization_id: str, phone_number: str) -> MemberRecord | None:
+        """The member of the organization who has this number, if any."""
+        for member in self.members_of(organization_id):
+            if member.mfa_phone_number == phone_number:
+                return member
+        return None

@@ -1,0 +1,40 @@
+"""The documentation says what the code does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from stytch_b2b_otp.emulator import ERROR_CATALOGUE, EmulatorConfig
+
+DOCS = Path(__file__).parent.parent / "docs"
+ROW = re.compile(r"^\| `([a-z_]+)` \| (\d{3}) \| (\w+) \| (.+?) \| (.+) \|$")
+
+
+def test_the_error_catalogue_page_is_the_code_table() -> None:
+    rows = [ROW.match(line) for line in (DOCS / "emulator.md").read_text().splitlines()]
+    documented = {
+        match[1]: (int(match[2]), match[3], match[4], match[5]) for match in rows if match
+    }
+    in_code = {
+        error_type: (spec.status, spec.evidence, spec.when, spec.message)
+        for error_type, spec in ERROR_CATALOGUE.items()
+    }
+    assert documented == in_code
+
+
+def test_the_configuration_table_lists_every_field_with_its_default() -> None:
+    page = (DOCS / "emulator.md").read_text()
+    defaults = EmulatorConfig()
+    for name in (
+        "code_ttl_seconds",
+        "intermediate_session_ttl_seconds",
+        "default_session_minutes",
+        "jwt_ttl_seconds",
+        "lock_threshold",
+        "lock_seconds",
+        "sends_per_phone_per_hour",
+    ):
+        assert f"| `{name}` | {getattr(defaults, name)} |" in page
+    for locale in defaults.supported_locales:
+        assert f" {locale}" in page
