@@ -70,7 +70,8 @@ class OtpRules:
         self.clock = clock
         self.outbox: list[SentMessage] = []
         self._codes: dict[str, list[CodeRecord]] = {}
-        self._sends: dict[tuple[str, datetime], int] = {}
+        self._sends: dict[str, int] = {}  # sends per phone number in the current window
+        self._window: datetime | None = None
 
     # Send --------------------------------------------------------------------------
 
@@ -125,13 +126,14 @@ class OtpRules:
             return
         now = self.clock.now()
         window = now.replace(minute=0, second=0, microsecond=0)
-        for key in [key for key in self._sends if key[1] < window]:
-            del self._sends[key]  # windows are top-of-hour: older ones are over
-        sent = self._sends.get((phone, window), 0)
+        if window != self._window:  # windows start at the top of the hour, not rolling
+            self._window = window
+            self._sends.clear()
+        sent = self._sends.get(phone, 0)
         if sent >= limit:
             wait = (window + timedelta(hours=1) - now).total_seconds()
             raise EmulatorError("too_many_requests", retry_after=max(1, math.ceil(wait)))
-        self._sends[(phone, window)] = sent + 1
+        self._sends[phone] = sent + 1
 
     def _issue_code(self, member: MemberRecord, phone: str) -> str:
         recent = self._codes.setdefault(member.member_id, [])
