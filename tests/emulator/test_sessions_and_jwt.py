@@ -72,7 +72,7 @@ async def _signing_key(emu: Emulator) -> jwt.PyJWK:
 def _verify(emu: Emulator, token: str, key: jwt.PyJWK) -> dict[str, Any]:
     claims: dict[str, Any] = jwt.decode(
         token,
-        key,
+        key.key,  # PyJWT before 2.9 takes the key object, not the PyJWK
         algorithms=["RS256"],
         audience=emu.project_id,
         issuer=f"stytch.com/{emu.project_id}",
