@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -49,6 +50,12 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="stytch-b2b-otp", description="Stytch B2B SMS one-time passcodes, from a shell."
@@ -64,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         "when set, otherwise the emulator's public test values (printed).",
     )
     emulator.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
-    emulator.add_argument("--port", type=int, default=0, help="default: a free port")
+    emulator.add_argument("--port", type=_port, default=0, help="default: a free port")
     emulator.add_argument("--seed", type=Path, metavar="FILE", help="JSON seed document")
 
     for name, help_text in (("send", "send a code by SMS"), ("authenticate", "check a code")):
@@ -187,7 +194,9 @@ async def _serve(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        # Not on Windows: there Ctrl-C arrives as KeyboardInterrupt, handled by main().
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
     try:
         async with Emulator(project_id, secret, host=args.host, port=args.port) as emu:
             try:
@@ -209,7 +218,8 @@ async def _serve(args: argparse.Namespace) -> None:
             await stop.wait()
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)
     say("emulator stopped")
 
 

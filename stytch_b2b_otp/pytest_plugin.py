@@ -21,8 +21,8 @@ async def test_mfa(stytch_emulator, stytch_client):
   ``STYTCH_BASE_URL`` set to the emulator's, for apps that read their settings from the
   environment (the SDK takes ``base_url=`` explicitly; pass your setting through).
 
-Nothing is imported until a fixture is used, so the plugin costs nothing in suites
-that do not use it.
+Loading the plugin imports only pytest and pytest-asyncio; the emulator and the SDK
+are imported when a fixture is first used, so suites that do not use them pay nothing.
 """
 
 from __future__ import annotations

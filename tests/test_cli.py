@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import pytest
 
 from stytch_b2b_otp import StytchB2BClient
 from stytch_b2b_otp._cli import main
-from stytch_b2b_otp.emulator import DEFAULT_SECRET, Emulator
+from stytch_b2b_otp.emulator import DEFAULT_SECRET, Emulator, _sessions
 
 PHONE = "+12025550162"
 JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{20,}")
@@ -52,6 +53,14 @@ def _send_first_code(emu: Emulator) -> tuple[str, str, str]:
     return org_id, member_id, ist
 
 
+def _exit_status(argv: list[str]) -> int | str | None:
+    """What the command exits with, whether argparse exits or main() returns."""
+    try:
+        return main(argv)
+    except SystemExit as exited:
+        return exited.code
+
+
 def _ids(org_id: str, member_id: str) -> list[str]:
     return ["--organization-id", org_id, "--member-id", member_id]
 
@@ -63,8 +72,10 @@ def _subprocess_env() -> dict[str, str]:
 
 
 def test_demo_completes_an_mfa_step_and_masks_every_secret(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    tokens = (f"MARKED{i:038d}" for i in itertools.count())  # 44 characters, recognisable
+    monkeypatch.setattr(_sessions, "new_token", lambda: next(tokens))
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     for step in (
@@ -79,6 +90,8 @@ def test_demo_completes_an_mfa_step_and_masks_every_secret(
         assert step in out
     assert not JWT_PATTERN.search(out)
     assert not re.search(r"code \d{6}", out)
+    assert "MARK… (44 chars)" in out  # the intermediate session and session tokens
+    assert "MARKED" not in out
     assert "+12025550162" not in out
 
 
@@ -257,6 +270,21 @@ def test_an_unreachable_server_is_exit_1(
             '{"organizations": [{"name": "Acme", "members": [{"email_address": "x"}]}]}',
             "organizations[0].members[0]: email_address",
         ),
+        (
+            json.dumps(
+                {
+                    "organizations": [
+                        {"name": "Acme", "members": [{"email_address": "a@b.c", "roles": 5}]}
+                    ]
+                }
+            ),
+            "organizations[0].members[0]: roles must be a list of strings",
+        ),
+        (
+            '{"organizations": [{"name": "Acme", "allowed_mfa_methods": 7}]}',
+            "organizations[0]: allowed_mfa_methods must be a list of strings",
+        ),
+        ('{"organizations": {"name": "Acme"}}', "organizations must be a list of objects"),
     ],
 )
 def test_a_bad_seed_file_says_where(
@@ -266,6 +294,24 @@ def test_a_bad_seed_file_says_where(
     seed.write_text(content)
     assert main(["emulator", "--seed", str(seed)]) == 2
     assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["emulator", "--port", "70000"], "'70000' is not a port"),
+        (["emulator", "--port", "-5"], "'-5' is not a port"),
+        (["emulator", "--host", "0.0.0.0"], "needs a secret of your own"),  # noqa: S104
+        (["emulator", "--host", ""], "host must not be empty"),
+    ],
+)
+def test_where_to_serve_is_checked_with_one_line(
+    no_credentials_env: None, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    assert _exit_status(argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert err.count("\n") == 1
 
 
 def test_a_missing_seed_file_is_a_usage_error(

@@ -38,3 +38,20 @@ def test_the_configuration_table_lists_every_field_with_its_default() -> None:
         assert f"| `{name}` | {getattr(defaults, name)} |" in page
     for locale in defaults.supported_locales:
         assert f" {locale}" in page
+
+
+SNIPPET = re.compile(r'^--8<-- "([^"]+)"$')
+
+
+def test_every_included_file_exists_and_every_include_is_well_formed() -> None:
+    includes = []
+    for page in DOCS.glob("*.md"):
+        for line in page.read_text().splitlines():
+            if line.startswith("--8"):
+                match = SNIPPET.match(line)
+                assert match, f"{page.name}: malformed include {line!r}"
+                includes.append(match[1])
+    assert "examples/emulator_quickstart.py" in includes
+    assert "examples/test_mfa_with_emulator.py" in includes
+    for path in includes:
+        assert (DOCS / path).exists() or (DOCS.parent / path).exists(), path

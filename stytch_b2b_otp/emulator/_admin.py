@@ -64,8 +64,6 @@ def _take(body: dict[str, Any], key: str) -> Any:
 
 @_admin
 def _organizations(request: web.Request, body: dict[str, Any]) -> Any:
-    if "allowed_mfa_methods" in body:
-        body["allowed_mfa_methods"] = tuple(body["allowed_mfa_methods"])
     org = request.app[EMULATOR_KEY].create_organization(**body)
     return {"organization_id": org.organization_id, "organization_slug": org.organization_slug}
 
@@ -73,8 +71,6 @@ def _organizations(request: web.Request, body: dict[str, Any]) -> Any:
 @_admin
 def _members(request: web.Request, body: dict[str, Any]) -> Any:
     organization_id = _take(body, "organization_id")
-    if "roles" in body:
-        body["roles"] = tuple(body["roles"])
     member = request.app[EMULATOR_KEY].create_member(organization_id, **body)
     return {"member_id": member.member_id, "organization_id": member.organization_id}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from stytch_b2b_otp.emulator._catalogue import EmulatorError
@@ -43,23 +44,30 @@ class Directory:
         external_id: str | None = None,
         mfa_policy: str = "OPTIONAL",
         mfa_methods: str = "ALL_ALLOWED",
-        allowed_mfa_methods: tuple[str, ...] = (),
+        allowed_mfa_methods: Sequence[str] = (),
     ) -> OrganizationRecord:
-        """A new organization; the slug defaults to the name, lower-cased."""
-        if not isinstance(name, str) or not 1 <= len(name) <= 128:
-            raise ValueError("name must be a string of 1 to 128 characters")
-        slug = slug if slug is not None else _NOT_SLUG.sub("-", name.lower()).strip("-")
-        if not _SLUG.fullmatch(slug):
-            raise ValueError("slug must be 2 to 128 characters of letters, digits and -._~")
+        """A new organization.
+
+        Without a ``slug``, one is made from the name (lower-cased, other characters
+        replaced by ``-``) and made unique; a given slug must be free.
+        """
+        _text("name", name, 1, 128)
+        _optional_text("external_id", external_id)
+        allowed_mfa_methods = _strings("allowed_mfa_methods", allowed_mfa_methods)
         if mfa_policy not in MFA_POLICIES:
             raise ValueError(f"mfa_policy must be one of {', '.join(MFA_POLICIES)}")
         if mfa_methods not in MFA_METHODS:
             raise ValueError(f"mfa_methods must be one of {', '.join(MFA_METHODS)}")
-        for other in self.organizations.values():
-            if other.slug == slug:
-                raise ValueError(f"an organization with slug {slug!r} already exists")
-            if external_id is not None and other.external_id == external_id:
-                raise ValueError(f"an organization with external_id {external_id!r} exists")
+        if slug is None:
+            slug = self._free_slug(_NOT_SLUG.sub("-", name.lower()).strip("-")[:120])
+        elif not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+            raise ValueError("slug must be 2 to 128 characters of letters, digits and -._~")
+        elif any(other.slug == slug for other in self.organizations.values()):
+            raise ValueError(f"an organization with slug {slug!r} already exists")
+        if external_id is not None and any(
+            other.external_id == external_id for other in self.organizations.values()
+        ):
+            raise ValueError(f"an organization with external_id {external_id!r} exists")
         now = self._clock.now()
         org = OrganizationRecord(
             organization_id=new_id("organization", self._environment),
@@ -75,6 +83,15 @@ class Directory:
         self.organizations[org.organization_id] = org
         return org
 
+    def _free_slug(self, base: str) -> str:
+        taken = {org.slug for org in self.organizations.values()}
+        base = base if len(base) >= 2 else f"{base}-org".lstrip("-")
+        candidate, number = base, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{base}-{number}"
+        return candidate
+
     def add_member(
         self,
         organization_id: str,
@@ -86,7 +103,7 @@ class Directory:
         mfa_enrolled: bool = False,
         external_id: str | None = None,
         status: str = "active",
-        roles: tuple[str, ...] = (),
+        roles: Sequence[str] = (),
         is_breakglass: bool = False,
         trusted_metadata: dict[str, Any] | None = None,
     ) -> MemberRecord:
@@ -96,6 +113,16 @@ class Directory:
             raise ValueError(f"no organization {organization_id!r}")
         if not isinstance(email_address, str) or "@" not in email_address:
             raise ValueError("email_address must be an email address")
+        _text("name", name, 0, 256)
+        _optional_text("external_id", external_id)
+        roles = _strings("roles", roles)
+        for flag, value in (
+            ("phone_verified", phone_verified),
+            ("mfa_enrolled", mfa_enrolled),
+            ("is_breakglass", is_breakglass),
+        ):
+            if not isinstance(value, bool):
+                raise ValueError(f"{flag} must be true or false")
         if status not in MEMBER_STATUSES:
             raise ValueError(f"status must be one of {', '.join(MEMBER_STATUSES)}")
         if mfa_phone_number is not None and not E164.fullmatch(mfa_phone_number):
@@ -174,3 +201,22 @@ class Directory:
     def phone_owner(self, organization_id: str, phone_number: str) -> MemberRecord | None:
         """The member of the organization who has this number, if any."""
         return self._indexed(organization_id, "phone", phone_number)
+
+
+def _text(field: str, value: object, shortest: int, longest: int) -> None:
+    if not isinstance(value, str) or not shortest <= len(value) <= longest:
+        raise ValueError(f"{field} must be a string of {shortest} to {longest} characters")
+
+
+def _optional_text(field: str, value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValueError(f"{field} must be a non-empty string or null")
+
+
+def _strings(field: str, value: object) -> tuple[str, ...]:
+    # Checked before anything is stored: a failed create leaves no half-made record.
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ValueError(f"{field} must be a list of strings")
+    if not all(isinstance(item, str) and item for item in value):
+        raise ValueError(f"{field} must be a list of non-empty strings")
+    return tuple(value)

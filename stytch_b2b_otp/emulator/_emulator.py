@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Literal
 
 from aiohttp import web
 
 from stytch_b2b_otp._client import StytchB2BClient
+from stytch_b2b_otp._config import is_loopback
 from stytch_b2b_otp._converter import structure
 from stytch_b2b_otp._member import Member
 from stytch_b2b_otp._organization import Organization
@@ -79,6 +81,11 @@ class Emulator:
     ) -> None:
         if not project_id or not secret:
             raise ValueError("project_id and secret must not be empty")
+        if not host:
+            raise ValueError("host must not be empty (127.0.0.1 serves this machine only)")
+        if secret == DEFAULT_SECRET and not is_loopback(host):
+            # The default secret is public: beyond loopback, anyone could read the codes.
+            raise ValueError(f"serving on {host} needs a secret of your own, not the default")
         self.project_id = project_id
         self.secret = secret
         self.host = host
@@ -228,7 +235,7 @@ class Emulator:
         external_id: str | None = None,
         mfa_policy: Literal["OPTIONAL", "REQUIRED_FOR_ALL"] = "OPTIONAL",
         mfa_methods: Literal["ALL_ALLOWED", "RESTRICTED"] = "ALL_ALLOWED",
-        allowed_mfa_methods: tuple[str, ...] = (),
+        allowed_mfa_methods: Sequence[str] = (),
     ) -> Organization:
         """Add an organization.
 
@@ -257,7 +264,7 @@ class Emulator:
         mfa_enrolled: bool = False,
         external_id: str | None = None,
         status: Literal["active", "pending", "invited", "deleted"] = "active",
-        roles: tuple[str, ...] = (),
+        roles: Sequence[str] = (),
         is_breakglass: bool = False,
     ) -> Member:
         """Add a member.

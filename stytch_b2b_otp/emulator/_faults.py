@@ -14,9 +14,19 @@ Endpoint = Literal["send", "authenticate"]
 ENDPOINTS: tuple[Endpoint, ...] = ("send", "authenticate")
 
 
-def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"{attribute.name} must be a number of seconds >= 0")
+_MAX_DELAY = 600.0  # a fault slows a test down; it never hangs one
+
+
+def _delay(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{attribute.name} must be a number of seconds from 0 to 600")
+    if not 0 <= value <= _MAX_DELAY:
+        raise ValueError(f"{attribute.name} must be a number of seconds from 0 to 600")
+
+
+def _endpoint(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if value not in ENDPOINTS:
+        raise ValueError(f"endpoint must be one of {', '.join(ENDPOINTS)}")
 
 
 @attrs.define(kw_only=True)
@@ -37,11 +47,11 @@ class Fault:
         times: How many calls it applies to; ``None`` for every call until cleared.
     """
 
-    endpoint: Endpoint = attrs.field(validator=attrs.validators.in_(ENDPOINTS))
+    endpoint: Endpoint = attrs.field(validator=_endpoint)
     status: int | None = None
     error_type: str | None = None
     retry_after: float | str | None = None
-    delay: float = attrs.field(default=0.0, validator=_non_negative)
+    delay: float = attrs.field(default=0.0, validator=_delay)
     drop: bool = False
     malformed: bool = False
     after_processing: bool = False

@@ -66,7 +66,7 @@ async def read_json(request: web.Request) -> Any:
     raw = await request.read()
     try:
         return json.loads(raw, parse_constant=_not_json) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise EmulatorError("bad_request", "The request body is not valid JSON.") from None
 
 

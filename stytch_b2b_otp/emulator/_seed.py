@@ -77,8 +77,6 @@ def seed(emulator: Emulator, document: object) -> list[SeededOrganization]:
         entry = dict(org_entry)
         members = _entries(entry.pop("members", []), f"{where}.members")
         _check_keys(entry, _ORG_KEYS, where)
-        if "allowed_mfa_methods" in entry:
-            entry["allowed_mfa_methods"] = tuple(entry["allowed_mfa_methods"])
         try:
             org = emulator.create_organization(**entry)
         except (TypeError, ValueError) as exc:
@@ -87,11 +85,8 @@ def seed(emulator: Emulator, document: object) -> list[SeededOrganization]:
         for j, member_entry in enumerate(members):
             member_where = f"{where}.members[{j}]"
             _check_keys(member_entry, _MEMBER_KEYS, member_where)
-            fields = dict(member_entry)
-            if "roles" in fields:
-                fields["roles"] = tuple(fields["roles"])
             try:
-                member = emulator.create_member(org.organization_id, **fields)
+                member = emulator.create_member(org.organization_id, **member_entry)
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{member_where}: {exc}") from None
             created.append(SeededMember(member.member_id, member.email_address))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from stytch_b2b_otp.emulator._emulator import Emulator
 
 __all__ = ["JWKS_PATH", "build_app"]
+
+logger = logging.getLogger("stytch_b2b_otp.emulator")
 
 JWKS_PATH = "/v1/b2b/sessions/jwks/{project_id}"
 _JWKS_PREFIX = "/v1/b2b/sessions/jwks/"
@@ -56,6 +59,11 @@ async def _stytch_errors(request: web.Request, handler: Handler) -> web.StreamRe
         return from_error(emulator, EmulatorError("route_not_found"))
     except web.HTTPRequestEntityTooLarge:
         return from_error(emulator, EmulatorError("bad_request", "The request body is too large."))
+    except web.HTTPException:
+        raise
+    except Exception:  # noqa: BLE001 (a bug of ours still answers in Stytch's format)
+        logger.exception("the emulator failed on %s %s", request.method, request.path)
+        return from_error(emulator, EmulatorError("internal_server_error"))
 
 
 def _check_credentials(emulator: Emulator, request: web.Request) -> None:

@@ -235,3 +235,17 @@ async def test_a_success_verifies_the_phone_and_makes_sms_the_default_method(
         assert member.mfa_phone_number == PHONE
         assert member.mfa_phone_number_verified is True
         assert member.default_mfa_method == "sms_otp"
+
+
+async def test_an_expired_lock_starts_the_count_afresh(
+    emu: Emulator, sdk: StytchB2BClient, flow: MfaFlow
+) -> None:
+    code = await flow.send(sdk)
+    await _fail(sdk, flow, 10, avoid=code)
+    emu.advance_time(3600)
+    later = flow.refreshed()
+    fresh = await later.send(sdk)
+    await _fail(sdk, later, 1, avoid=fresh)  # one miss after the lock: a 404, not a new lock
+    assert emu.get_member(flow.member.member_id).is_locked is False
+    await _fail(sdk, later, 8, avoid=fresh)
+    assert emu.get_member(flow.member.member_id).is_locked is False
