@@ -61,7 +61,7 @@ async def _stytch_errors(request: web.Request, handler: Handler) -> web.StreamRe
         return from_error(emulator, EmulatorError("bad_request", "The request body is too large."))
     except web.HTTPException:
         raise
-    except Exception:  # noqa: BLE001 (a bug of ours still answers in Stytch's format)
+    except Exception:  # a bug of ours still answers in Stytch's format
         logger.exception("the emulator failed on %s %s", request.method, request.path)
         return from_error(emulator, EmulatorError("internal_server_error"))
 
