@@ -12,6 +12,7 @@ async with StytchB2BClient() as client:  # STYTCH_PROJECT_ID / STYTCH_SECRET
 ```
 """
 
+from stytch_b2b_otp._bulk import SendOutcome
 from stytch_b2b_otp._client import StytchB2BClient
 from stytch_b2b_otp._exceptions import (
     APIConnectionError,
@@ -136,6 +137,7 @@ __all__ = [
     "SCIMRegistration",
     "SSOFactor",
     "SSORegistration",
+    "SendOutcome",
     "SmsAuthenticateRequest",
     "SmsAuthenticateResponse",
     "SmsSendRequest",

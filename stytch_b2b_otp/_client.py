@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from stytch_b2b_otp import _constants
 from stytch_b2b_otp._config import authorization_header, resolve_base_url, resolve_credential
-from stytch_b2b_otp._exceptions import InvalidResponseError, StytchError
+from stytch_b2b_otp._exceptions import InvalidResponseError, RateLimitError, StytchError
 from stytch_b2b_otp._otp_sms import Otps
 from stytch_b2b_otp._replies import read_error, read_success
 from stytch_b2b_otp._retry import Failure, FailureKind, RetryDecision, RetryPolicy
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import ssl
 
     import aiohttp
+
+    from stytch_b2b_otp._bulk import Pacer
 
 __all__ = ["StytchB2BClient"]
 
@@ -192,12 +194,20 @@ class StytchB2BClient:
     def __repr__(self) -> str:
         return f"StytchB2BClient(project_id={self._project_id!r}, base_url={self._base_url!r})"
 
-    async def _call(self, path: str, request: _Request, response_type: type[R]) -> R:
-        """POST ``request`` to ``path`` under the retry policy; the typed reply."""
+    async def _call(
+        self, path: str, request: _Request, response_type: type[R], *, pacer: Pacer | None = None
+    ) -> R:
+        """POST ``request`` to ``path`` under the retry policy; the typed reply.
+
+        A ``pacer`` (bulk sends) spaces the attempts and is told about 429s, so
+        that one rate-limited reply pauses the whole batch.
+        """
         body = request._body()
         attempt = 0
         while True:
             attempt += 1
+            if pacer is not None:
+                await pacer.wait()
             started = time.perf_counter()
             try:
                 reply = await self._transport.post(path, body, self._timeout)
@@ -228,6 +238,8 @@ class StytchB2BClient:
                 )
             request_id = getattr(error, "request_id", None)
             self._log_attempt(path, attempt, started, status, request_id, decision)
+            if pacer is not None and isinstance(error, RateLimitError):
+                pacer.rate_limited(error, decision.delay if decision.retry else None)
             if not decision.retry:
                 raise error from cause
             logger.info(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from stytch_b2b_otp._bulk import ProgressCallback, SendOutcome, SendRequests, stream_sends
 from stytch_b2b_otp._constants import SMS_AUTHENTICATE_PATH, SMS_SEND_PATH
 from stytch_b2b_otp._requests import SmsAuthenticateRequest, SmsSendRequest
 from stytch_b2b_otp._responses import SmsAuthenticateResponse, SmsSendResponse
@@ -109,6 +111,75 @@ class SmsOtps:
             telemetry_id=telemetry_id,
         )
         return await self._client._call(SMS_AUTHENTICATE_PATH, request, SmsAuthenticateResponse)
+
+    def send_stream(
+        self,
+        requests: SendRequests,
+        *,
+        concurrency: int = 32,
+        rate_limit: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AsyncGenerator[SendOutcome, None]:
+        """Send many codes; yield one `SendOutcome` per request as each completes.
+
+        ``requests`` is any iterable or async iterable of `SmsSendRequest`, read
+        lazily: at most ``2 * concurrency`` requests are pulled ahead of the outcomes
+        yielded, so an input of 100,000 items (or an endless stream) holds memory in
+        proportion to ``concurrency``. At most ``concurrency`` requests are in flight
+        (fewer if the client's pool is smaller). ``rate_limit`` spaces attempts
+        evenly at that many per second, across the whole batch. A 429 that the retry
+        policy waits out (its ``Retry-After`` is at most ``max_retry_after``) pauses
+        every worker for that long, then the item is retried. An item that fails
+        (after the retries its policy allows) yields an outcome carrying the error;
+        the batch goes on. ``progress(done, total)`` is called after each outcome
+        (``total`` is ``None`` when the input has no length).
+
+        Breaking out of the loop, or cancelling the task that iterates, cancels the
+        requests in flight; the client stays usable. To stop at once rather than
+        when the generator is collected, iterate inside
+        ``contextlib.aclosing(client.otps.sms.send_stream(...))``.
+
+        Raises:
+            TypeError: An item is not an `SmsSendRequest` (raised when it is
+                reached; the batch stops).
+            ValueError: ``concurrency`` or ``rate_limit`` is not positive.
+            ClientClosedError: The client is (or gets) closed.
+        """
+        return stream_sends(
+            self._client,
+            requests,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            progress=progress,
+        )
+
+    async def send_many(
+        self,
+        requests: SendRequests,
+        *,
+        concurrency: int = 32,
+        rate_limit: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> list[SendOutcome]:
+        """Send many codes; one `SendOutcome` per request, in input order.
+
+        The same engine as `send_stream` (bounded concurrency, pacing, a batch-wide
+        pause on 429, failures kept as outcomes), collected into a list, so memory
+        grows with the input. Cancelling the awaiting task cancels the requests in
+        flight and leaves the client usable.
+
+        Raises:
+            TypeError: An item is not an `SmsSendRequest`.
+            ValueError: ``concurrency`` or ``rate_limit`` is not positive.
+            ClientClosedError: The client is (or gets) closed.
+        """
+        stream = self.send_stream(
+            requests, concurrency=concurrency, rate_limit=rate_limit, progress=progress
+        )
+        async with contextlib.aclosing(stream):
+            outcomes = [outcome async for outcome in stream]
+        outcomes.sort(key=lambda outcome: outcome.index)
+        return outcomes
 
 
 class Otps:

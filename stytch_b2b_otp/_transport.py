@@ -148,6 +148,19 @@ class Transport:
         return self._closed
 
     @property
+    def pool_size(self) -> int | None:
+        """How many requests the pool runs at once (``None``: no limit)."""
+        if self._owns_session:
+            return self._max_connections
+        connector = self._session.connector if self._session is not None else None
+        limits = [
+            n
+            for n in (getattr(connector, "limit", 0), getattr(connector, "limit_per_host", 0))
+            if n
+        ]
+        return min(limits) if limits else None
+
+    @property
     def owns_session(self) -> bool:
         """Whether the session is the transport's own (and closed by it)."""
         return self._owns_session

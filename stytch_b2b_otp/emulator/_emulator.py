@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any, Literal
 
@@ -96,6 +97,8 @@ class Emulator:
         self._lock = threading.RLock()
         self._faults = FaultPlan()
         self._calls: Counter[str] = Counter()
+        self._busy: Counter[str] = Counter()
+        self._peak: Counter[str] = Counter()
         self._directory = Directory(self.environment, self.clock)
         self._sessions = SessionStore(
             project_id=project_id,
@@ -419,6 +422,23 @@ class Emulator:
         """Forget every fault not yet used."""
         with self._lock:
             self._faults.clear()
+
+    def peak_in_flight(self, endpoint: Endpoint) -> int:
+        """The most requests to ``endpoint`` the emulator was handling at one time."""
+        with self._lock:
+            return self._peak[endpoint]
+
+    @contextlib.contextmanager
+    def handling(self, endpoint: str) -> Iterator[None]:
+        """Count a request as being handled (the HTTP layer wraps each one in this)."""
+        with self._lock:
+            self._busy[endpoint] += 1
+            self._peak[endpoint] = max(self._peak[endpoint], self._busy[endpoint])
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._busy[endpoint] -= 1
 
     def calls(self, endpoint: Endpoint) -> int:
         """How many authenticated requests ``endpoint`` received (faulty ones included)."""

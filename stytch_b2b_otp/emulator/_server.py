@@ -96,6 +96,10 @@ async def _misbehave(
 
 def _endpoint(name: str) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
+        with request.app[EMULATOR_KEY].handling(name):
+            return await _handle(request)
+
+    async def _handle(request: web.Request) -> web.StreamResponse:
         emulator = request.app[EMULATOR_KEY]
         fault = emulator.take_fault(name)  # counts the call, whatever its body
         body = await read_json(request)
