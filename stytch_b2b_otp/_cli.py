@@ -1,9 +1,11 @@
 """The ``stytch-b2b-otp`` command (also ``python -m stytch_b2b_otp``).
 
 ``demo`` runs an MFA step against the built-in emulator; ``emulator`` serves one;
-``send`` and ``authenticate`` make one call each. Failures are one line on stderr and a
-non-zero exit status, never a traceback: 1 when the call or the server failed, 2 when
-the command line or the configuration is wrong, 130 on Ctrl-C.
+``send`` and ``authenticate`` make one call each; ``bulk-send`` sends to every row of a
+file, resumably. Failures are one line on stderr and a non-zero exit status, never a
+traceback: 1 when the call or the server failed, 2 when the command line, the input or
+the configuration is wrong, 3 when ``bulk-send`` could not send every row, 130 on
+Ctrl-C.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from stytch_b2b_otp._bulk_cli import EXIT_SOME_FAILED, run_bulk_send
+from stytch_b2b_otp._bulk_files import InputError
 from stytch_b2b_otp._cli_output import (
     describe_factor,
     fail,
@@ -100,7 +104,44 @@ def _parser() -> argparse.ArgumentParser:
         session.add_argument("--session-jwt", metavar="JWT")
         command.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV))
         command.add_argument("--json", action="store_true", help="print the reply as JSON")
+    bulk = commands.add_parser(
+        "bulk-send",
+        help="send codes to every row of a CSV or JSON Lines file, resumably",
+        description="Send a code to every row of INPUT (CSV with a header, or JSON Lines; "
+        "columns organization_id, member_id, and optionally mfa_phone_number, locale, "
+        "intermediate_session_token). One JSON line per row goes to RESULTS as it "
+        "finishes; a rerun with the same RESULTS skips the rows already sent and the "
+        f"rows that may have been sent. Credentials from ${PROJECT_ID_ENV} and "
+        f"${SECRET_ENV}. Exit status 0 when every row was sent, {EXIT_SOME_FAILED} when "
+        "some were not.",
+    )
+    bulk.add_argument("input", type=Path, metavar="INPUT")
+    bulk.add_argument("--output", "-o", type=Path, required=True, metavar="RESULTS")
+    bulk.add_argument("--concurrency", type=_positive_int, default=32, metavar="N")
+    bulk.add_argument("--rate", type=_positive_float, metavar="R", help="requests per second")
+    bulk.add_argument(
+        "--resend-unknown",
+        action="store_true",
+        help="also resend rows whose SMS may have gone out (a member may get two)",
+    )
+    bulk.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV))
     return parser
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(run_demo())
         elif args.command == "emulator":
             asyncio.run(_serve(args))
+        elif args.command == "bulk-send":
+            return asyncio.run(run_bulk_send(args))
         else:
             asyncio.run(_call(args))
     except KeyboardInterrupt:
@@ -124,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else str(error)
         )
         return EXIT_USAGE
-    except (UsageError, ValueError) as error:
+    except (UsageError, InputError, ValueError) as error:
         fail(str(error))
         return EXIT_USAGE
     except (StytchError, OSError) as error:

@@ -32,6 +32,12 @@ def fail(text: str) -> None:
     sys.stderr.flush()
 
 
+def warn(text: str) -> None:
+    """One line on stderr that does not stop the command (a bad row, say)."""
+    sys.stderr.write(f"stytch-b2b-otp: {text}\n")
+    sys.stderr.flush()
+
+
 def mask(secret: str) -> str:
     """A token shown as its first 4 characters and its length: enough to tell two apart."""
     return f"{secret[:4]}… ({len(secret)} chars)"
