@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from stytch_b2b_otp.emulator import ERROR_CATALOGUE, EmulatorConfig
@@ -53,5 +56,19 @@ def test_every_included_file_exists_and_every_include_is_well_formed() -> None:
                 includes.append(match[1])
     assert "examples/emulator_quickstart.py" in includes
     assert "examples/test_mfa_with_emulator.py" in includes
+    assert "examples/bulk_send.py" in includes
     for path in includes:
         assert (DOCS / path).exists() or (DOCS.parent / path).exists(), path
+
+
+def test_the_bulk_example_runs_and_sends_to_everyone() -> None:
+    done = subprocess.run(
+        [sys.executable, str(DOCS / "examples" / "bulk_send.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "{'sent': 200}"
