@@ -115,3 +115,11 @@ def demo(session: nox.Session) -> None:
     """The README's main-job command: the demo against the built-in emulator."""
     _install(session, ".[emulator]")
     session.run("stytch-b2b-otp", "demo")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks, not run by default: ``nox -s bench`` (about 2 minutes) or
+    ``nox -s bench -- --quick`` (a few seconds). They print same-run ratios."""
+    _install(session, ".[orjson]")
+    session.run("python", "benchmarks/bulk.py", *session.posargs)

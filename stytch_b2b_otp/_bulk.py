@@ -64,31 +64,34 @@ class Pacer:
     """Paces every attempt of a batch: a smooth rate, and batch-wide pauses on 429.
 
     The rate is a schedule, not a bucket: attempts are spaced ``1 / rate`` seconds
-    apart, so there is never a burst. A 429 that the retry policy waits out pauses
-    every worker for that long, instead of each one running into the limit again.
+    apart, so there is never a burst. One attempt at a time waits for the next slot,
+    so slots missed while the event loop was busy (a blocking consumer, a GC pause)
+    are given up, not made up for all at once. A 429 that the retry policy waits out
+    pauses every worker for that long, instead of each one running into the limit
+    again.
     """
 
     def __init__(self, rate_limit: float | None) -> None:
         self._interval = 1.0 / rate_limit if rate_limit else 0.0
-        self._next_slot = 0.0
+        self._next_slot = -math.inf
         self._resume_at = 0.0
+        self._turn = asyncio.Lock()  # held by the one attempt waiting for the next slot
 
     async def wait(self) -> None:
         """Wait for this attempt's turn."""
         loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            if self._resume_at > now:  # the batch is paused after a 429
-                await asyncio.sleep(self._resume_at - now)
-                continue
-            if not self._interval:
-                return
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + self._interval
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if self._resume_at <= loop.time():
-                return
+        async with self._turn:
+            while True:
+                now = loop.time()
+                if self._resume_at > now:  # the batch is paused after a 429
+                    await asyncio.sleep(self._resume_at - now)
+                elif self._next_slot > now:
+                    await asyncio.sleep(self._next_slot - now)
+                else:
+                    break
+            # Woken up to half a slot late (timer jitter), the schedule holds, so the rate
+            # does not sag; later than that (the loop was busy), it starts again from now.
+            self._next_slot = max(self._next_slot, now - self._interval / 2) + self._interval
 
     def rate_limited(self, error: RateLimitError, delay: float | None) -> None:
         """Pause the batch after a 429 the policy retries in ``delay`` seconds."""
@@ -110,11 +113,15 @@ class _Source:
         else:
             raise TypeError("requests must be an iterable or async iterable of SmsSendRequest")
         self._lock = asyncio.Lock()  # an async iterator must not be advanced concurrently
+        self._stopped = False
         self._index = 0
         self.pulled = 0
 
     async def next(self) -> tuple[int, SmsSendRequest] | None:
         async with self._lock:
+            if self._stopped:  # exhausted, or failed: no worker reads past that point
+                return None
+            request: object  # whatever the caller's iterable holds, checked below
             try:
                 if self._async is not None:
                     request = await anext(self._async)
@@ -122,20 +129,25 @@ class _Source:
                     assert self._sync is not None  # noqa: S101 (one of the two is set)
                     request = next(self._sync)
             except (StopIteration, StopAsyncIteration):
+                self._stopped = True
                 return None
+            except BaseException:
+                self._stopped = True
+                raise
             index, self._index = self._index, self._index + 1
             self.pulled += 1
-        if not isinstance(request, SmsSendRequest):
-            raise TypeError(
-                f"requests[{index}] is a {type(request).__name__}, not an SmsSendRequest"
-            )
+            if not isinstance(request, SmsSendRequest):
+                self._stopped = True  # the batch stops here: nothing after it is sent
+                raise TypeError(
+                    f"requests[{index}] is a {type(request).__name__}, not an SmsSendRequest"
+                )
         return index, request
 
 
 _DONE = object()
 
 
-async def stream_sends(
+def stream_sends(
     client: StytchB2BClient,
     requests: SendRequests,
     *,
@@ -143,12 +155,28 @@ async def stream_sends(
     rate_limit: float | None,
     progress: ProgressCallback | None,
 ) -> AsyncGenerator[SendOutcome, None]:
-    """The engine behind ``send_stream`` and ``send_many`` (see their docs)."""
+    """The engine behind ``send_stream`` and ``send_many`` (see their docs).
+
+    The arguments are checked here, when called, not when the stream is first iterated.
+    """
     _check(concurrency, rate_limit, progress)
     if client.closed:
         raise ClientClosedError("the client is closed")
     total = len(requests) if isinstance(requests, Sized) else None
     source = _Source(requests)
+    return _stream(client, source, total, concurrency, rate_limit, progress)
+
+
+async def _stream(
+    client: StytchB2BClient,
+    source: _Source,
+    total: int | None,
+    concurrency: int,
+    rate_limit: float | None,
+    progress: ProgressCallback | None,
+) -> AsyncGenerator[SendOutcome, None]:
+    if client.closed:  # closed since the stream was made
+        raise ClientClosedError("the client is closed")
     pool = client._transport.pool_size
     workers_count = min(concurrency, pool) if pool else concurrency
     outcomes: asyncio.Queue[object] = asyncio.Queue(maxsize=workers_count)
@@ -168,12 +196,14 @@ async def stream_sends(
             await outcomes.put(outcome)
 
     workers = [asyncio.ensure_future(work()) for _ in range(workers_count)]
+    closing = False
 
     async def finish() -> None:
         try:
             await asyncio.gather(*workers)
         except BaseException as exc:  # noqa: BLE001 (handed to the consumer, re-raised there)
-            await outcomes.put(exc)
+            if not closing:  # once the consumer has gone, nobody would take it off a full queue
+                await outcomes.put(exc)
         else:
             await outcomes.put(_DONE)
 
@@ -189,6 +219,7 @@ async def stream_sends(
                 progress(done, total)
             yield item
     finally:
+        closing = True
         for task in (*workers, finisher):
             task.cancel()
         await asyncio.gather(*workers, finisher, return_exceptions=True)
