@@ -104,10 +104,18 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """The documentation site, built offline with ``mkdocs build --strict``."""
-    _install(session, "--group", "docs")
+    """The documentation site, built offline with ``mkdocs build --strict``, and its checks.
+
+    tests/test_docs.py runs here too, with griffe installed, so that the check that
+    the API reference's signatures are the real ones runs (the other sessions skip it).
+    ruff (the lint group) lets mkdocstrings lay out long signatures.
+    """
+    _install(
+        session, "--group", "docs", "--group", "lint", "--group", "test", ".[emulator,fastapi]"
+    )
     site = session.create_tmp() + "/site"
     session.run("mkdocs", "build", "--strict", "--site-dir", site, env={"NO_MKDOCS_2_WARNING": "1"})
+    session.run("python", "-m", "pytest", "-W", "error", "tests/test_docs.py", *session.posargs)
 
 
 @nox.session

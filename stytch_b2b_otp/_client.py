@@ -45,10 +45,12 @@ class StytchB2BClient:
     """An async client for Stytch's B2B SMS OTP API, owning one connection pool.
 
     Create one per application (for example in a FastAPI lifespan), share it
-    between requests and tasks, and close it at shutdown::
+    between requests and tasks, and close it at shutdown:
 
-        async with StytchB2BClient() as client:
-            await client.otps.sms.send(organization_id=..., member_id=...)
+    ```python
+    async with StytchB2BClient() as client:
+        await client.otps.sms.send(organization_id=..., member_id=...)
+    ```
 
     Nothing is created or connected in ``__init__``: the ``aiohttp.ClientSession``
     (one ``TCPConnector`` with ``max_connections``) is created on first use,

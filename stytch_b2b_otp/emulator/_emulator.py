@@ -46,15 +46,19 @@ _STARTUP_TIMEOUT = 30.0
 class Emulator:
     """Stytch's two SMS OTP endpoints (and the session JWKS), on your machine.
 
-    Serve it in the running event loop::
+    Serve it in the running event loop:
 
-        async with Emulator() as emu:
-            org = emu.create_organization(name="Acme")
+    ```python
+    async with Emulator() as emu:
+        org = emu.create_organization(name="Acme")
+    ```
 
     or in a background thread, for synchronous tests and for apps whose test client
-    runs its own loop (FastAPI's ``TestClient``)::
+    runs its own loop (FastAPI's ``TestClient``):
 
-        with Emulator() as emu: ...
+    ```python
+    with Emulator() as emu: ...
+    ```
 
     The state (organizations, members, codes, sessions, the outbox) lives in memory and
     is safe to read and seed from any thread while requests are served.
