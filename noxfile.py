@@ -26,6 +26,7 @@ ORJSON_PATHS = [
     "tests/test_errors.py",
     "tests/test_failure_mapping.py",
     "tests/emulator/test_lifecycle.py",
+    "tests/reliability/test_fuzz.py",
 ]
 
 nox.options.default_venv_backend = "uv|venv"

@@ -13,9 +13,10 @@ from stytch_b2b_otp import _constants
 from stytch_b2b_otp._config import authorization_header, resolve_base_url, resolve_credential
 from stytch_b2b_otp._exceptions import InvalidResponseError, RateLimitError, StytchError
 from stytch_b2b_otp._otp_sms import Otps
+from stytch_b2b_otp._redact import printable_excerpt
 from stytch_b2b_otp._replies import read_error, read_success
 from stytch_b2b_otp._retry import Failure, FailureKind, RetryDecision, RetryPolicy
-from stytch_b2b_otp._transport import Transport, TransportError, resolve_timeout
+from stytch_b2b_otp._transport import Reply, Transport, TransportError, resolve_timeout
 
 if TYPE_CHECKING:
     import ssl
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["StytchB2BClient"]
 
 logger = logging.getLogger("stytch_b2b_otp")
+
+_NOT_RETRIED = RetryDecision(
+    retry=False, delay=0.0, reason="a 2xx reply that cannot be read is never retried"
+)
 
 
 class _Request(Protocol):
@@ -221,14 +226,14 @@ class StytchB2BClient:
             else:
                 status = reply.status
                 if 200 <= status < 300:
-                    if reply.truncated:
-                        raise InvalidResponseError(
-                            f"Stytch's {status} reply to {path} exceeds "
-                            f"{_constants.MAX_REPLY_BYTES} bytes; it was not read further",
-                            status_code=status,
-                            endpoint=path,
+                    try:
+                        result = self._read_success(reply, path, response_type)
+                    except InvalidResponseError as invalid:
+                        # Logged like every other attempt, then raised: never retried.
+                        self._log_attempt(
+                            path, attempt, started, status, invalid.request_id, _NOT_RETRIED
                         )
-                    result = read_success(reply.body, response_type, status=status, endpoint=path)
+                        raise
                     self._log_attempt(path, attempt, started, status, result.request_id, None)
                     return result
                 error = read_error(
@@ -261,6 +266,17 @@ class StytchB2BClient:
             )
             await asyncio.sleep(decision.delay)
 
+    @staticmethod
+    def _read_success(reply: Reply, path: str, response_type: type[R]) -> R:
+        if reply.truncated:
+            raise InvalidResponseError(
+                f"Stytch's {reply.status} reply to {path} exceeds "
+                f"{_constants.MAX_REPLY_BYTES} bytes; it was not read further",
+                status_code=reply.status,
+                endpoint=path,
+            )
+        return read_success(reply.body, response_type, status=reply.status, endpoint=path)
+
     def _log_attempt(
         self,
         path: str,
@@ -280,7 +296,8 @@ class StytchB2BClient:
             attempt,
             status if status is not None else "no reply",
             elapsed_ms,
-            request_id,
+            # Off the wire: a hostile request_id must not forge log lines.
+            None if request_id is None else printable_excerpt(request_id, 100),
             "" if decision is None else f"; retry: {decision.retry} ({decision.reason})",
             extra={
                 "stytch_project_id": self._project_id,

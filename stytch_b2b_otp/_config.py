@@ -12,7 +12,9 @@ from stytch_b2b_otp import _constants
 
 __all__ = ["authorization_header", "resolve_base_url", "resolve_credential"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0, DEL, C1 (NEL is a line break to str.splitlines) and the Unicode line and paragraph
+# separators: the project id is written into every log line, so none may split one.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _WHITESPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 

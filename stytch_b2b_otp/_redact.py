@@ -6,7 +6,7 @@ import re
 
 __all__ = ["mask_phone", "printable_excerpt", "secret_repr"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1, line separators
 
 
 def secret_repr(value: object) -> str:

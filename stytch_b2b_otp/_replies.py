@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from stytch_b2b_otp import _json
-from stytch_b2b_otp._constants import ERROR_EXCERPT_CHARS
+from stytch_b2b_otp._constants import ERROR_EXCERPT_CHARS, MAX_REPLY_BYTES
 from stytch_b2b_otp._converter import StructureError, structure
 from stytch_b2b_otp._exceptions import (
     APIStatusError,
@@ -76,7 +76,7 @@ def read_success(body: bytes, cls: type[T], *, status: int, endpoint: str) -> T:
         request_id = _string(data, "request_id")
         raise InvalidResponseError(
             f"Stytch's {status} reply to {endpoint} is not a valid {cls.__name__}: {exc}"
-            + (f" [request_id: {request_id}]" if request_id else ""),
+            + (f" [request_id: {printable_excerpt(request_id, 100)}]" if request_id else ""),
             status_code=status,
             request_id=request_id,
             endpoint=endpoint,
@@ -111,11 +111,13 @@ def read_error(
         summary = f"{status} {printable_excerpt(error_type or '', 100)}"
         if error_message:
             summary += f": {printable_excerpt(error_message, _MESSAGE_CHARS)}"
-        context = f"request_id: {request_id}, " if request_id else ""
+        context = f"request_id: {printable_excerpt(request_id, 100)}, " if request_id else ""
     else:
         excerpt = printable_excerpt(body.decode("utf-8", "replace"), ERROR_EXCERPT_CHARS)
         fields = {"body": excerpt}
         summary = f"{status}, not a Stytch error body"
+        if truncated:
+            summary += f" (over {MAX_REPLY_BYTES} bytes; it was not read further)"
         if 300 <= status < 400:
             location = printable_excerpt(headers.get("Location", ""), 100)
             summary += f" (a redirect to {location!r}; redirects are not followed)"

@@ -1,0 +1,1 @@
+"""Reliability tests: a fault matrix, fuzzing, secrets, cancellation and load."""
