@@ -156,7 +156,8 @@ class Emulator:
         runner = web.AppRunner(build_app(self), access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.host, self.port)
+            # A deep accept queue: bulk tests open hundreds of connections at once.
+            site = web.TCPSite(runner, self.host, self.port, backlog=1024)
             await site.start()
         except BaseException:
             await runner.cleanup()

@@ -28,6 +28,7 @@ CONCURRENCY = 32
 SERVER_ERRORS = 5
 
 
+@pytest.mark.slow
 async def test_ten_thousand_sends_with_failures_are_each_accounted_for_once(
     emu: Emulator, clients: Clients
 ) -> None:

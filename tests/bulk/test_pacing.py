@@ -12,6 +12,8 @@ import pytest
 from stytch_b2b_otp import RateLimitError, RetryPolicy
 from tests.bulk.conftest import Clients, Planned, Recorder, member_id, requests_for
 
+pytestmark = pytest.mark.slow  # load tests: see the tests session in noxfile.py
+
 FAST_RETRY_AFTER_1 = RetryPolicy(initial_delay=0.001, max_delay=0.002, max_retry_after=1.5)
 
 

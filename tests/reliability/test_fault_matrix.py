@@ -106,7 +106,8 @@ class Fault:
     client_attempts: int
     connections: int
     """TCP connections the server accepted, warm-up calls included."""
-    idle_after: int
+    idle_after: int | tuple[int, ...]
+    """Idle connections left in the pool (a tuple: any of these, by aiohttp version)."""
     """Connections the pool keeps idle after the call (0: the connection was dropped)."""
     max_seconds: float
     """Upper bound for the measured call, before `SLACK`."""
@@ -279,7 +280,7 @@ FAULTS = [
         min_seconds=TIMEOUT.total or 0,
         max_seconds=TIMEOUT.total or 0,
         request_sent=True,
-        cause=TimeoutError,
+        cause=asyncio.TimeoutError,  # the builtin TimeoutError from Python 3.11 on
         message=rf"the call took longer than {TIMEOUT.total}s; the request may have been processed",
     ),
     # --- odd but valid replies: accepted -----------------------------------------
@@ -311,7 +312,9 @@ FAULTS = [
         server_attempts=1,
         client_attempts=1,
         connections=1,
-        idle_after=0,
+        # The 8 KiB on the wire were read whole: aiohttp before 3.14 keeps the connection
+        # (it is clean), later ones drop it; either way nothing is held.
+        idle_after=(0, 1),
         max_seconds=1.0,
         status=200,
         message=rf"exceeds {LIMIT} bytes",
@@ -508,7 +511,9 @@ async def test_fault_matrix(
 
     # The pool: nothing held by the call, only a healthy connection kept; then, after
     # close(), nothing open on either side and nothing reported.
-    assert (acquired, idle) == (0, fault.idle_after)
+    allowed = fault.idle_after if isinstance(fault.idle_after, tuple) else (fault.idle_after,)
+    assert acquired == 0
+    assert idle in allowed
     assert server.open_connections == 0
     assert [str(w.message) for w in caught_warnings] == []
     assert reported == []

@@ -38,6 +38,8 @@ from stytch_b2b_otp import (
 from stytch_b2b_otp._constants import SMS_AUTHENTICATE_PATH, SMS_SEND_PATH
 from stytch_b2b_otp._replies import error_class_for, read_error, read_success
 
+pytestmark = pytest.mark.slow  # load tests: see the tests session in noxfile.py
+
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SEND_FIXTURE: dict[str, Any] = json.loads((FIXTURES / "send_response.json").read_text())
 AUTH_FIXTURE: dict[str, Any] = json.loads((FIXTURES / "authenticate_response.json").read_text())
