@@ -27,13 +27,13 @@ from stytch_b2b_otp._cli_output import (
     describe_factor,
     fail,
     mask,
-    mask_phone,
     masked_raw,
     say,
     when,
 )
 from stytch_b2b_otp._constants import PROJECT_ID_ENV, SECRET_ENV
 from stytch_b2b_otp._exceptions import StytchError
+from stytch_b2b_otp._redact import masked_phone
 from stytch_b2b_otp._version import __version__
 
 __all__ = ["main"]
@@ -201,7 +201,7 @@ async def _call(args: argparse.Namespace) -> None:
             if args.json:
                 say(json.dumps(sent.raw, indent=2))
                 return
-            phone = mask_phone(sent.member.mfa_phone_number)
+            phone = masked_phone(sent.member.mfa_phone_number)
             say(f"sent: code to {sent.member.email_address} ({sent.member_id}) at {phone}")
             say(f"request_id: {sent.request_id}")
             return

@@ -11,7 +11,6 @@ __all__ = [
     "fail",
     "mask",
     "mask_code",
-    "mask_phone",
     "masked_raw",
     "say",
     "when",
@@ -41,11 +40,6 @@ def warn(text: str) -> None:
 def mask(secret: str) -> str:
     """A token shown as its first 4 characters and its length: enough to tell two apart."""
     return f"{secret[:4]}… ({len(secret)} chars)"
-
-
-def mask_phone(phone: str) -> str:
-    """A phone number with all but its last two digits hidden."""
-    return phone[:2] + "•" * (len(phone) - 4) + phone[-2:] if len(phone) > 4 else phone
 
 
 def mask_code(code: str) -> str:

@@ -11,8 +11,9 @@ import json
 import urllib.request
 from typing import Any
 
-from stytch_b2b_otp._cli_output import describe_factor, mask, mask_code, mask_phone, say, when
+from stytch_b2b_otp._cli_output import describe_factor, mask, mask_code, say, when
 from stytch_b2b_otp._exceptions import APIStatusError
+from stytch_b2b_otp._redact import masked_phone
 
 __all__ = ["run_demo"]
 
@@ -59,11 +60,11 @@ async def run_demo() -> None:
             )
             say(f"4. send -> 200, request_id {sent.request_id}")
             say(
-                f"   phone {mask_phone(sent.member.mfa_phone_number)} linked to Ada "
+                f"   phone {masked_phone(sent.member.mfa_phone_number)} linked to Ada "
                 f"(verified: {sent.member.mfa_phone_number_verified})"
             )
             message = emu.sent_messages[-1]
-            phone, code = mask_phone(message.phone_number), mask_code(message.code)
+            phone, code = masked_phone(message.phone_number), mask_code(message.code)
             say(f"5. Outbox: SMS to {phone}, code {code}")
             auth = await client.otps.sms.authenticate(
                 organization_id=org_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["mask_phone", "printable_excerpt", "secret_repr"]
+__all__ = ["mask_phone", "masked_phone", "printable_excerpt", "secret_repr"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1, line separators
 
@@ -14,11 +14,16 @@ def secret_repr(value: object) -> str:
     return "None" if value is None else "'<redacted>'"
 
 
+def masked_phone(phone: str) -> str:
+    """A phone number with only the ``+`` and the last two digits shown."""
+    if len(phone) < 5:
+        return phone
+    return phone[0] + "*" * (len(phone) - 3) + phone[-2:]
+
+
 def mask_phone(value: object) -> str:
-    """The repr of a phone number: only the ``+`` and the last two digits shown."""
-    if not isinstance(value, str) or len(value) < 5:
-        return repr(value)
-    return repr(value[0] + "*" * (len(value) - 3) + value[-2:])
+    """The repr of a phone number, masked by `masked_phone`."""
+    return repr(masked_phone(value) if isinstance(value, str) else value)
 
 
 def printable_excerpt(text: str, limit: int) -> str:
