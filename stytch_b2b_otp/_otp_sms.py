@@ -6,13 +6,15 @@ import contextlib
 from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from stytch_b2b_otp._bulk import ProgressCallback, SendOutcome, SendRequests, stream_sends
 from stytch_b2b_otp._constants import SMS_AUTHENTICATE_PATH, SMS_SEND_PATH
 from stytch_b2b_otp._requests import SmsAuthenticateRequest, SmsSendRequest
-from stytch_b2b_otp._responses import SmsAuthenticateResponse, SmsSendResponse
 
+# The reply models and the bulk engine are imported on first use, not with the
+# package: their attrs classes are most of its import time.
 if TYPE_CHECKING:
+    from stytch_b2b_otp._bulk import ProgressCallback, SendOutcome, SendRequests
     from stytch_b2b_otp._client import StytchB2BClient
+    from stytch_b2b_otp._responses import SmsAuthenticateResponse, SmsSendResponse
 
 __all__ = ["Otps", "SmsOtps"]
 
@@ -60,6 +62,8 @@ class SmsOtps:
             session_token=session_token,
             session_jwt=session_jwt,
         )
+        from stytch_b2b_otp._responses import SmsSendResponse
+
         return await self._client._call(SMS_SEND_PATH, request, SmsSendResponse)
 
     async def authenticate(
@@ -110,6 +114,8 @@ class SmsOtps:
             session_custom_claims=session_custom_claims,
             telemetry_id=telemetry_id,
         )
+        from stytch_b2b_otp._responses import SmsAuthenticateResponse
+
         return await self._client._call(SMS_AUTHENTICATE_PATH, request, SmsAuthenticateResponse)
 
     def send_stream(
@@ -145,6 +151,8 @@ class SmsOtps:
             ValueError: ``concurrency`` or ``rate_limit`` is not positive.
             ClientClosedError: The client is (or gets) closed.
         """
+        from stytch_b2b_otp._bulk import stream_sends
+
         return stream_sends(
             self._client,
             requests,

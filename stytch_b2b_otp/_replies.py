@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from stytch_b2b_otp import _json
 from stytch_b2b_otp._constants import ERROR_EXCERPT_CHARS, MAX_REPLY_BYTES
-from stytch_b2b_otp._converter import StructureError, structure
 from stytch_b2b_otp._exceptions import (
     APIStatusError,
     AuthenticationError,
@@ -70,6 +69,9 @@ def read_success(body: bytes, cls: type[T], *, status: int, endpoint: str) -> T:
             status_code=status,
             endpoint=endpoint,
         )
+    # Imported here: cattrs and the converter load with the first reply, not the package.
+    from stytch_b2b_otp._converter import StructureError, structure
+
     try:
         return structure(data, cls)
     except StructureError as exc:
