@@ -7,8 +7,9 @@ not JSON (a proxy's HTML 502) still maps to an error class by its status.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+import importlib.util
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
 from stytch_b2b_otp import _json
 from stytch_b2b_otp._constants import ERROR_EXCERPT_CHARS, MAX_REPLY_BYTES
@@ -40,6 +41,11 @@ _ERRORS_BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 _MESSAGE_CHARS = 500
 
+# Whether replies go through msgspec first (the ``msgspec`` extra is installed).
+FAST_PATH = importlib.util.find_spec("msgspec") is not None
+_UNBUILT: Any = object()
+_FAST_READERS: dict[type[Any], Callable[[bytes], Any] | None] = {}
+
 
 def error_class_for(status: int) -> type[APIStatusError]:
     """The `APIStatusError` subclass for an HTTP status."""
@@ -51,10 +57,20 @@ def error_class_for(status: int) -> type[APIStatusError]:
 def read_success(body: bytes, cls: type[T], *, status: int, endpoint: str) -> T:
     """Decode and structure a 2xx body.
 
+    With the ``msgspec`` extra, msgspec decodes it straight into the models first
+    (`_fast`); whatever that fast path declines, the converter reads.
+
     Raises:
         InvalidResponseError: The body is not JSON, not an object, or does not fit
             ``cls``; the message names each offending field, never its value.
     """
+    fast = _FAST_READERS.get(cls, _UNBUILT)
+    if fast is _UNBUILT:
+        fast = _FAST_READERS[cls] = _fast_reader(cls)
+    if fast is not None:
+        reply = fast(body)
+        if reply is not None:
+            return cast(T, reply)
     try:
         data = _json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
@@ -83,6 +99,15 @@ def read_success(body: bytes, cls: type[T], *, status: int, endpoint: str) -> T:
             request_id=request_id,
             endpoint=endpoint,
         ) from None
+
+
+def _fast_reader(cls: type[T]) -> Callable[[bytes], T | None] | None:
+    """The fast path's reader for ``cls``; ``None`` without the ``msgspec`` extra."""
+    if not FAST_PATH:
+        return None
+    from stytch_b2b_otp._fast import FastReader
+
+    return FastReader(cls)
 
 
 def read_error(

@@ -1,7 +1,8 @@
 """The two replies: ``SmsSendResponse`` and ``SmsAuthenticateResponse``."""
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -16,6 +17,7 @@ __all__ = [
     "DeviceInfo",
     "SmsAuthenticateResponse",
     "SmsSendResponse",
+    "Undecoded",
 ]
 
 
@@ -42,16 +44,54 @@ class DeviceInfo:
     ip_geo_country_details: DeviceAttributeDetails | None = None
 
 
+class Undecoded:
+    """A reply body whose JSON is decoded only if ``raw`` is read.
+
+    The msgspec fast path builds the models straight from the bytes and never
+    needs the dict; most callers never look at ``raw``. ``loads`` is the decoder
+    that already accepted the body (msgspec's), so reading ``raw`` cannot fail.
+    """
+
+    __slots__ = ("body", "loads")
+
+    def __init__(self, body: bytes, loads: Callable[[bytes], Any]) -> None:
+        self.body = body
+        self.loads = loads
+
+    def __reduce__(self) -> "tuple[type[Undecoded], tuple[bytes, Callable[[bytes], Any]]]":
+        return Undecoded, (self.body, self.loads)
+
+
 @attrs.frozen(kw_only=True)
 class _Reply:
-    """A top-level reply: it keeps the decoded JSON it was read from as ``raw``."""
+    """A top-level reply: it keeps the JSON it was read from, as ``raw``."""
 
-    raw: dict[str, Any] = attrs.field(repr=False, eq=False)
+    # The decoded JSON, or (fast path) the body, decoded on first use of ``raw``.
+    _raw: dict[str, Any] = attrs.field(repr=False, eq=False)
+
+    # Top-level fields Stytch may leave out, read from a nested object instead:
+    # name -> (object, key). Both the converter and the fast path apply them.
+    _FALLBACKS: ClassVar[Mapping[str, tuple[str, str]]] = {}
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The decoded JSON reply, for fields this SDK does not model yet."""
+        value: object = self._raw
+        if type(value) is Undecoded:
+            value = value.loads(value.body)
+            object.__setattr__(self, "_raw", value)  # frozen: cache it once
+        return self._raw
 
     @classmethod
     def _prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
         """The reply's JSON object, as the converter should read it."""
-        return {**data, "raw": data}
+        prepared = {**data, "_raw": data}
+        for name, (parent, key) in cls._FALLBACKS.items():
+            if data.get(name) is None:
+                nested = data.get(parent)
+                if isinstance(nested, dict) and key in nested:
+                    prepared[name] = nested[key]
+        return prepared
 
 
 @attrs.frozen(kw_only=True)
@@ -107,11 +147,6 @@ class SmsAuthenticateResponse(_Reply):
     member_session: MemberSession | None = None
     member_device: DeviceInfo | None = lenient()
 
-    @classmethod
-    def _prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
-        prepared = {**data, "raw": data}
-        if data.get("organization_id") is None:
-            organization = data.get("organization")
-            if isinstance(organization, dict) and "organization_id" in organization:
-                prepared["organization_id"] = organization["organization_id"]
-        return prepared
+    _FALLBACKS: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "organization_id": ("organization", "organization_id")
+    }

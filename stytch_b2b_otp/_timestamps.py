@@ -17,8 +17,11 @@ __all__ = ["parse_timestamp"]
 _CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _RFC3339 = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]{1,9}))?(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))?"
+    r"(?:\.([0-9]+))?(?:[Zz]|([+-])([01][0-9]|2[0-3]):?([0-5][0-9]))?"
 )
+
+
+_SECOND = timedelta(seconds=1)
 
 
 @functools.lru_cache(maxsize=64)
@@ -30,7 +33,10 @@ def _offset(sign: str, hours: str, minutes: str) -> timezone:
 def parse_timestamp(text: str) -> datetime:
     """An RFC 3339 timestamp as an aware ``datetime``.
 
-    Fractions beyond microseconds are truncated; a timestamp without an offset is
+    Fractions of a second are rounded to the nearest microsecond (half up, carrying
+    into the second), and an offset may be written without its colon (``+0530``), as
+    msgspec reads them: with the ``msgspec`` extra, replies are read by msgspec
+    first, and both must give the same datetime. A timestamp without an offset is
     taken as UTC (Stytch always sends ``Z``).
 
     Raises:
@@ -47,10 +53,13 @@ def parse_timestamp(text: str) -> datetime:
         raise ValueError("expected an RFC 3339 timestamp")
     year, month, day, hour, minute, second, fraction, sign, off_hours, off_minutes = match.groups()
     zone = timezone.utc if sign is None else _offset(sign, off_hours, off_minutes)
-    micros = int((fraction + "00000")[:6]) if fraction else 0
+    micros = 0
+    if fraction:
+        micros = int(fraction[:6].ljust(6, "0")) + (len(fraction) > 6 and fraction[6] >= "5")
     try:
-        return datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), micros, zone
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), 0, zone
         )
-    except ValueError:
+        return moment.replace(microsecond=micros) if micros < 1_000_000 else moment + _SECOND
+    except (ValueError, OverflowError):
         raise ValueError("expected an RFC 3339 timestamp (a field is out of range)") from None

@@ -223,9 +223,25 @@ def test_a_non_object_reply_is_reported_at_the_root() -> None:
         ("2025-03-04T19:22:05Z", datetime(2025, 3, 4, 19, 22, 5, tzinfo=UTC)),
         ("2025-03-04T19:22:05z", datetime(2025, 3, 4, 19, 22, 5, tzinfo=UTC)),
         ("2025-03-04T19:22:05.5Z", datetime(2025, 3, 4, 19, 22, 5, 500000, tzinfo=UTC)),
+        # Digits beyond microseconds round half up (as msgspec does), carrying over.
         (
             "2025-03-04T19:22:05.123456789Z",
-            datetime(2025, 3, 4, 19, 22, 5, 123456, tzinfo=UTC),
+            datetime(2025, 3, 4, 19, 22, 5, 123457, tzinfo=UTC),
+        ),
+        ("2025-03-04T19:22:05.1234564999Z", datetime(2025, 3, 4, 19, 22, 5, 123456, tzinfo=UTC)),
+        ("2025-03-04T19:22:05.0000005Z", datetime(2025, 3, 4, 19, 22, 5, 1, tzinfo=UTC)),
+        ("2025-12-31T23:59:59.9999995Z", datetime(2026, 1, 1, tzinfo=UTC)),
+        (
+            "2025-03-04T19:22:05.000000000000001Z",
+            datetime(2025, 3, 4, 19, 22, 5, tzinfo=UTC),
+        ),
+        (
+            "2025-03-04T21:22:05+0200",
+            datetime(2025, 3, 4, 21, 22, 5, tzinfo=timezone(timedelta(hours=2))),
+        ),
+        (
+            "2025-03-04T19:22:05+23:59",
+            datetime(2025, 3, 4, 19, 22, 5, tzinfo=timezone(timedelta(hours=23, minutes=59))),
         ),
         (
             "2025-03-04T21:22:05+02:00",
@@ -261,6 +277,13 @@ def test_timestamps_are_timezone_aware(text: str, expected: datetime) -> None:
         "20250304T192205Z",
         "2025-03-04T19:22Z",
         "２０２５-03-04T19:22:05Z",  # noqa: RUF001 (full-width digits)
+        "2025-03-04T19:22:05.Z",
+        "2025-03-04T19:22:60Z",
+        "2025-03-04T24:00:00Z",
+        "2025-03-04T19:22:05+24:00",
+        "2025-03-04T19:22:05+05:60",
+        "2025-03-04T19:22:05+05",
+        "9999-12-31T23:59:59.9999995Z",  # rounds past the last representable second
     ],
 )
 def test_malformed_timestamps_are_rejected(text: str) -> None:

@@ -37,6 +37,7 @@ from stytch_b2b_otp import (
 )
 from stytch_b2b_otp._constants import SMS_AUTHENTICATE_PATH, SMS_SEND_PATH
 from stytch_b2b_otp._replies import error_class_for, read_error, read_success
+from tests.json_strategies import encode, json_scalars, json_values, mutated, unicode_text
 
 pytestmark = pytest.mark.slow  # load tests: see the tests session in noxfile.py
 
@@ -66,97 +67,6 @@ FUZZ = settings(
 T = TypeVar("T")
 
 # --- strategies --------------------------------------------------------------------
-
-unicode_text = st.text(
-    alphabet=st.characters(codec="utf-8"),  # includes controls, RTL marks, astral planes
-    max_size=40,
-)
-json_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.integers(min_value=-(2**80), max_value=2**80),
-    st.floats(allow_nan=False, allow_infinity=False),
-    unicode_text,
-    st.sampled_from(["", "null", "true", "0", "2025-02-30T00:00:00Z", "9999-12-31T23:59:59Z"]),
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4),
-        st.dictionaries(unicode_text, children, max_size=4),
-    ),
-    max_leaves=20,
-)
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every path (keys and indexes) into a decoded JSON value, the root included."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _paths(item, (*prefix, index))
-
-
-def _at(value: Any, path: tuple[Any, ...]) -> Any:
-    for step in path:
-        value = value[step]
-    return value
-
-
-def _replace(root: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    _at(root, path[:-1])[path[-1]] = new
-    return root
-
-
-def _delete(root: Any, path: tuple[Any, ...]) -> Any:
-    if not path:
-        return root
-    del _at(root, path[:-1])[path[-1]]
-    return root
-
-
-MUTATIONS = ["delete", "replace", "nest", "empty", "huge_int", "unicode", "null", "wrap_list"]
-
-
-@st.composite
-def mutated(draw: st.DrawFn, fixture: dict[str, Any]) -> Any:
-    """``fixture`` with 1 to 6 random mutations at random paths."""
-    data: Any = copy.deepcopy(fixture)
-    for _ in range(draw(st.integers(min_value=1, max_value=6))):
-        paths = list(_paths(data))
-        # The root is a legal target too, but mostly the inside is interesting.
-        path = draw(st.sampled_from(paths[1:] or paths))
-        operation = draw(st.sampled_from(MUTATIONS))
-        current = _at(data, path)
-        if operation == "delete":
-            data = _delete(data, path)
-        elif operation == "replace":
-            data = _replace(data, path, draw(json_values))
-        elif operation == "nest":
-            data = _replace(data, path, {"value": current})
-        elif operation == "wrap_list":
-            data = _replace(data, path, [current])
-        elif operation == "empty":
-            data = _replace(data, path, draw(st.sampled_from(["", [], {}])))
-        elif operation == "huge_int":
-            huge = draw(st.sampled_from([2**63, -(2**63) - 1, 2**64, 10**30, 10**400]))
-            data = _replace(data, path, huge)
-        elif operation == "unicode":
-            data = _replace(data, path, draw(unicode_text))
-        else:
-            data = _replace(data, path, None)
-    return data
-
-
-def _encode(value: Any) -> bytes:
-    # NaN cannot appear (the strategies exclude it); a 400-digit int stays as digits.
-    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
 @contextmanager
@@ -196,7 +106,7 @@ def test_mutated_fixtures_give_a_reply_or_invalid_response_error(
     decoder: str, cls: type[Any], endpoint: str, fixture: dict[str, Any], data: st.DataObject
 ) -> None:
     value = data.draw(mutated(fixture), label="mutated reply")
-    body = _encode(value)
+    body = encode(value)
     with _decoder(decoder):
         outcome = _parse_outcome(body, cls, endpoint)
         # What this decoder makes of it (orjson reads integers beyond 64 bits as floats).
@@ -223,7 +133,7 @@ def test_arbitrary_json_gives_a_reply_or_invalid_response_error(
 ) -> None:
     del fixture
     with _decoder(decoder):
-        outcome = _parse_outcome(_encode(value), cls, endpoint)
+        outcome = _parse_outcome(encode(value), cls, endpoint)
     assert isinstance(outcome, (cls, InvalidResponseError))
 
 
@@ -266,14 +176,14 @@ retry_after_values = st.one_of(
 def error_bodies(draw: st.DrawFn) -> bytes:
     choice = draw(st.sampled_from(["fixture", "json", "bytes"]))
     if choice == "fixture":
-        return _encode(draw(mutated(draw(st.sampled_from(ERROR_FIXTURES)))))
+        return encode(draw(mutated(draw(st.sampled_from(ERROR_FIXTURES)))))
     if choice == "bytes":
         return draw(st.binary(max_size=300))
     value = draw(json_values)
     if isinstance(value, dict) and draw(st.booleans()):
         value["error_type"] = draw(unicode_text)
         value["error_message"] = draw(st.one_of(unicode_text, json_values))
-    return _encode(value)
+    return encode(value)
 
 
 @example(
