@@ -30,11 +30,15 @@ ORJSON_PATHS = [
     "tests/reliability/test_fuzz.py",
 ]
 
+# And what only the msgspec extra exercises: the fast path, and what gets imported.
+MSGSPEC_PATHS = ["tests/test_fast_path.py", "tests/test_package.py"]
+
 nox.options.default_venv_backend = "uv|venv"
 nox.options.error_on_missing_interpreters = False
 nox.options.sessions = [
     "tests",
     "tests_orjson",
+    "tests_msgspec",
     "tests_lowest",
     "lint",
     "typecheck",
@@ -101,6 +105,22 @@ def tests_orjson(session: nox.Session) -> None:
     session.run("python", "-m", "pytest", "-W", "error", *paths)
 
 
+@nox.session
+@nox.parametrize("resolution", ["highest", "lowest-direct"])
+def tests_msgspec(session: nox.Session, resolution: str) -> None:
+    """The tests that decode replies, through msgspec's fast path (the msgspec extra).
+
+    Run with the newest msgspec and with the oldest the extra allows, since msgspec
+    parses timestamps itself and the tests hold it to `parse_timestamp`.
+    """
+    if resolution != "highest" and session.venv_backend != "uv":
+        session.skip("needs uv for --resolution lowest-direct")
+    options = ["--resolution", resolution] if session.venv_backend == "uv" else []
+    _install(session, *options, "--group", "test", ".[msgspec,emulator]")
+    paths = session.posargs or [*ORJSON_PATHS, *MSGSPEC_PATHS]
+    session.run("python", "-m", "pytest", "-W", "error", *paths)
+
+
 @nox.session(python=LOWEST_PYTHON, download_python="never")
 def tests_lowest(session: nox.Session) -> None:
     """The test suite against the lowest dependency versions pyproject.toml allows."""
@@ -148,9 +168,54 @@ def demo(session: nox.Session) -> None:
     session.run("stytch-b2b-otp", "demo")
 
 
+def _bench_options(session: nox.Session, script: str) -> set[str]:
+    """The --options a benchmark script lists in its --help."""
+    output = session.run("python", script, "--help", silent=True)
+    return set(re.findall(r"--[a-z][a-z-]*", output)) if isinstance(output, str) else set()
+
+
+def _split_bench_args(session: nox.Session, args: list[str]) -> tuple[list[str], list[str]]:
+    """Route ``nox -s bench -- ARGS`` to compare.py and bulk.py.
+
+    ``--quick`` goes to both; an option compare.py knows goes to it (shared ones such as
+    ``--rounds`` or ``--json`` too, so the two never write one file); one only bulk.py
+    knows goes to bulk.py; the words after an option go with it.
+    """
+    if not args:
+        return [], []
+    compare_options = _bench_options(session, "benchmarks/compare.py")
+    bulk_options = _bench_options(session, "benchmarks/bulk.py")
+    compare: list[str] = []
+    bulk: list[str] = []
+    target = compare
+    for word in args:
+        if word.startswith("-"):
+            name = word.split("=", 1)[0]
+            if name == "--quick":
+                compare.append(word)
+                bulk.append(word)
+                target = compare
+                continue
+            only_bulk = name in bulk_options and name not in compare_options
+            target = bulk if only_bulk else compare
+        target.append(word)
+    return compare, bulk
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks, not run by default: ``nox -s bench`` (about 2 minutes) or
-    ``nox -s bench -- --quick`` (a few seconds). They print same-run ratios."""
-    _install(session, ".[orjson]")
-    session.run("python", "benchmarks/bulk.py", *session.posargs)
+    """Benchmarks, not run by default: ``nox -s bench`` (about 4 minutes) or
+    ``nox -s bench -- --quick`` (a smoke run of a few seconds per script).
+
+    First ``benchmarks/compare.py``: raw aiohttp, this SDK and the official ``stytch``
+    SDK side by side (throughput against nginx when it is installed, else against
+    benchmarks/_server.py; reply parsing; import time); then ``benchmarks/bulk.py``
+    (bulk sends and memory). Both print same-run ratios. Options after ``--`` go to the
+    script that knows them (see `_split_bench_args`), e.g. ``nox -s bench -- --quick
+    --only parse`` or ``nox -s bench -- --write-docs`` (compare.py rewrites the results
+    in docs/benchmarks.md and its chart; matplotlib is installed here for it).
+    """
+    _install(session, ".[orjson,msgspec]", "stytch==15.3.0", "matplotlib")
+    compare_args, bulk_args = _split_bench_args(session, list(session.posargs))
+    session.run("python", "benchmarks/compare.py", *compare_args)
+    session.run("python", "benchmarks/bulk.py", *bulk_args)

@@ -35,6 +35,7 @@ import trustme
 import stytch_b2b_otp
 import stytch_b2b_otp.emulator
 from benchmarks import bulk as bulk_benchmark
+from benchmarks import compare as compare_benchmark
 from stytch_b2b_otp import (
     APIStatusError,
     InvalidResponseError,
@@ -797,8 +798,17 @@ def check_cli(args: list[str]) -> None:
     assert used <= options, used - options
 
 
-def check_benchmark(args: list[str]) -> None:
-    options = help_options(bulk_benchmark.parse_args, [])
+BENCHMARK_PARSERS: dict[str, Callable[[list[str]], object]] = {
+    "benchmarks/bulk.py": bulk_benchmark.parse_args,
+    "benchmarks/compare.py": compare_benchmark.parse_args,
+}
+
+
+def check_benchmark(args: list[str], scripts: list[str]) -> None:
+    """Every --option in ``args`` is one that one of ``scripts`` takes."""
+    options: set[str] = set()
+    for script in scripts:
+        options |= help_options(BENCHMARK_PARSERS[script], [])
     used = {arg.split("=")[0] for arg in args if arg.startswith("--")}
     assert used <= options, used - options
 
@@ -808,7 +818,19 @@ def check_nox(args: list[str]) -> None:
     if session is not None:
         assert session in nox_sessions(), session
     if session == "bench" and "--" in args:
-        check_benchmark(args[args.index("--") + 1 :])
+        # the bench session routes each option to the script that knows it
+        check_benchmark(args[args.index("--") + 1 :], list(BENCHMARK_PARSERS))
+
+
+APT_PACKAGES = {"nginx"}  # what the pages tell people to apt-get install
+
+
+def check_apt(args: list[str]) -> None:
+    assert args[:1] in (["update"], ["install"]), args
+    if args[0] == "install":
+        packages = {arg for arg in args[1:] if not arg.startswith("-")}
+        assert packages, args
+        assert packages <= APT_PACKAGES, packages
 
 
 def check_command(words: list[str]) -> None:
@@ -821,12 +843,14 @@ def check_command(words: list[str]) -> None:
         check_cli(args[2:])
     elif program == "python" and args and args[0].endswith(".py"):
         assert (REPO / args[0]).is_file(), args[0]
-        if args[0] == "benchmarks/bulk.py":
-            check_benchmark(args[1:])
+        if args[0] in BENCHMARK_PARSERS:
+            check_benchmark(args[1:], [args[0]])
     elif program == "stytch-b2b-otp":
         check_cli(args)
     elif program == "nox":
         check_nox(args)
+    elif program == "apt-get":
+        check_apt(args)
     elif program == "export":
         assert {arg.split("=")[0] for arg in args} <= ENV_VARIABLES, args
     else:
@@ -863,6 +887,11 @@ def test_the_bash_check_catches_what_does_not_exist() -> None:
         "nox -s documentation",
         "nox -s bench -- --fast",
         "python benchmarks/throughput.py",
+        "python benchmarks/compare.py --fast",
+        "python benchmarks/compare.py --items 10",
+        "python benchmarks/bulk.py --only parse",
+        "apt-get install -y apache2",
+        "apt-get remove nginx",
         "export STYTCH_TOKEN=x",
         "curl https://example.com",
     ):
@@ -895,6 +924,26 @@ def test_the_benchmarks_page_describes_the_default_run() -> None:
     assert f"with {defaults.concurrency} requests in flight" in page
     assert f"a generator of {defaults.stream_items:,} requests" in page
     assert f"asyncio.Semaphore({defaults.concurrency})" in page
+
+
+def test_the_benchmarks_page_describes_the_default_comparison() -> None:
+    page = " ".join((DOCS / "benchmarks.md").read_text().split())
+    defaults = compare_benchmark.parse_args([])
+    assert f"{defaults.concurrency} worker tasks" in page
+    assert f"{defaults.calls:,} calls per contender per round" in page
+    assert f"the median over {defaults.rounds} rounds" in page
+    assert f"in {defaults.parse_repeats} interleaved repeats" in page
+    assert f"the best of {defaults.import_runs}" in page
+    targets = compare_benchmark.TARGETS
+    times = compare_benchmark.TIMES
+    assert (
+        f"throughput at least {targets['throughput_vs_raw']:.2f}{times} raw aiohttp and at "
+        f"least {targets['throughput_vs_official']:.2f}{times} the official SDK" in page
+    )
+    assert f"parsing at least {targets['parse_vs_official']:g}{times} as fast" in page
+    assert f"at most {targets['import_vs_aiohttp']:g}{times} as long as `import aiohttp`" in page
+    assert page.count(compare_benchmark.RESULTS_START) == 1
+    assert page.count(compare_benchmark.RESULTS_END) == 1
 
 
 # --- the API reference and the navigation ---------------------------------------------------
