@@ -5,7 +5,9 @@ What it measures
 Three contenders, measured the same way in one run:
 
 - ``raw``: hand-written aiohttp, the floor. One ``aiohttp.ClientSession`` with a
-  ``TCPConnector(limit=C)``; ``session.post(url, data=<JSON bytes>, headers=...)`` with
+  ``TCPConnector(limit=C)``; the JSON body encoded with ``json.dumps`` (as bulk.py's
+  baseline does: every real call has its own member), then
+  ``session.post(url, data=<those bytes>, headers=...)`` with
   the headers the SDK sends (Basic ``Authorization``, ``Content-Type``, ``Accept``,
   ``User-Agent``), ``await resp.read()``, ``json.loads``: untyped dicts, no checks;
 - ``sdk``: this package, ``StytchB2BClient(project_id, secret, base_url=...,
@@ -321,9 +323,8 @@ async def drive(call: Call, calls: int, concurrency: int, errors: list[str]) -> 
     return ok
 
 
-def send_body() -> bytes:
-    body = {"organization_id": ORGANIZATION_ID, "member_id": MEMBER_ID, "mfa_phone_number": PHONE}
-    return json.dumps(body, separators=(",", ":")).encode()
+def send_payload() -> dict[str, str]:
+    return {"organization_id": ORGANIZATION_ID, "member_id": MEMBER_ID, "mfa_phone_number": PHONE}
 
 
 async def measure_throughput(
@@ -338,7 +339,7 @@ async def measure_throughput(
 ) -> tuple[Throughput, str | None]:
     target = url + SEND_PATH
     headers = sdk_headers()
-    body = send_body()
+    send_fields = send_payload()
     result = Throughput()
     async with contextlib.AsyncExitStack() as stack:
         raw_session = await stack.enter_async_context(
@@ -346,6 +347,7 @@ async def measure_throughput(
         )
 
         async def raw_call() -> str:
+            body = json.dumps(send_fields, separators=(",", ":")).encode()
             async with raw_session.post(target, data=body, headers=headers) as response:
                 payload = await response.read()
                 if response.status != 200:

@@ -68,9 +68,10 @@ class StytchB2BClient:
             for ``project-live-*`` ids, ``https://test.stytch.com`` otherwise. A
             custom domain must be ``https://``; ``http://`` is accepted only for
             loopback hosts (the emulator).
-        timeout: Per attempt. ``None``: 45 s in all, of which at most 10 s to get
-            a connection (pool wait included; 5 s for TCP + TLS) and 31 s without
-            data from Stytch. A number bounds the whole attempt, and getting a
+        timeout: Per attempt. ``None``: 41 s in all, of which at most 10 s to get
+            a connection (pool wait included; 5 s for TCP + TLS), so Stytch (which
+            gives up after about 30 s) always has at least 31 s to answer. A
+            number bounds the whole attempt, and getting a
             connection may take half of it (at most 10 s). An
             ``aiohttp.ClientTimeout`` is used as given; keep its ``connect`` below
             its ``total``, so a call stuck in the pool counts as never sent.

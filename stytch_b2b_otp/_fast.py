@@ -39,44 +39,61 @@ _decode_json = msgspec.json.decode  # what ``raw`` is decoded with: it accepted 
 
 
 class FastReader(Generic[T]):
-    """Decodes one reply type with msgspec; ``None`` when the converter must decide."""
+    """Decodes one reply type with msgspec; ``None`` when the converter must decide.
+
+    A reply type whose fields are all its JSON's (``SmsSendResponse``) is decoded
+    straight into the class. One with ``_FALLBACKS`` (``SmsAuthenticateResponse``'s
+    ``organization_id``, which Stytch may leave out) is decoded into a msgspec
+    struct of the same fields, those made optional, then built.
+    """
 
     def __init__(self, cls: type[T]) -> None:
-        hints = typing.get_type_hints(cls)
         fallbacks: dict[str, tuple[str, str]] = dict(getattr(cls, "_FALLBACKS", {}))
-        fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
-        for field in attrs.fields(cast(Any, cls)):
-            if field.name == _RAW:
-                continue
-            type_ = hints[field.name]
-            if field.name in fallbacks:
-                fields.append((field.name, type_ | None, None))
-            elif field.default is attrs.NOTHING:
-                fields.append((field.name, type_))
-            elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-                raise TypeError(f"{cls.__name__}.{field.name}: factories are not supported")
-            else:
-                fields.append((field.name, type_, field.default))
-        envelope = msgspec.defstruct(f"{cls.__name__}Envelope", fields, kw_only=True)
-        self._build: Callable[..., T] = cls
-        self._decode = msgspec.json.Decoder(envelope).decode
+        self._direct = not fallbacks
         self._fallbacks = tuple(fallbacks.items())
+        self._build: Callable[..., T] = cls
+        target = cls if self._direct else _envelope(cls, fallbacks)
+        self._decode: Callable[[bytes], Any] = msgspec.json.Decoder(target).decode
         self._aware = _timestamps_check(cls)
 
     def __call__(self, body: bytes) -> T | None:
         """The reply, or ``None`` when the converter must read this body."""
         try:
-            envelope = self._decode(body)
+            decoded = self._decode(body)
         except (msgspec.MsgspecError, ValueError, RecursionError):  # ValueError: bad UTF-8
             return None
-        values = msgspec.structs.asdict(envelope)
-        for name, (parent, key) in self._fallbacks:
-            if values[name] is None:
-                values[name] = getattr(values[parent], key)
-        reply = self._build(raw=Undecoded(body, _decode_json), **values)
+        raw = Undecoded(body, _decode_json)
+        if self._direct:
+            reply: T = decoded
+            object.__setattr__(reply, _RAW, raw)  # frozen: set once, as attrs would
+        else:
+            values = msgspec.structs.asdict(decoded)
+            for name, (parent, key) in self._fallbacks:
+                if values[name] is None:
+                    values[name] = getattr(values[parent], key)
+            reply = self._build(raw=raw, **values)
         if self._aware is not None and not self._aware(reply):
             return None
         return reply
+
+
+def _envelope(cls: type[Any], fallbacks: dict[str, tuple[str, str]]) -> type[msgspec.Struct]:
+    """A msgspec struct with ``cls``'s fields (``raw`` aside), fallbacks optional."""
+    hints = typing.get_type_hints(cls)
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    for field in attrs.fields(cls):
+        if field.name == _RAW:
+            continue
+        type_ = hints[field.name]
+        if field.name in fallbacks:
+            fields.append((field.name, type_ | None, None))
+        elif field.default is attrs.NOTHING:
+            fields.append((field.name, type_))
+        elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            raise TypeError(f"{cls.__name__}.{field.name}: factories are not supported")
+        else:
+            fields.append((field.name, type_, field.default))
+    return msgspec.defstruct(f"{cls.__name__}Envelope", fields, kw_only=True)
 
 
 def _timestamps_check(cls: type[Any]) -> _Check | None:

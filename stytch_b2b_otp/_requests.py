@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from json.encoder import encode_basestring as _encode_string
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -45,11 +46,12 @@ def _fail(attribute: attrs.Attribute[Any], reason: str) -> RequestValidationErro
 def _identifier(_: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str):
         raise _fail(attribute, "must be a string")
-    if not value.strip():
+    stripped = value.strip()
+    if not stripped:
         raise _fail(attribute, "must not be empty")
     if _CONTROL.search(value):
         raise _fail(attribute, "must not contain control characters")
-    if value != value.strip():
+    if stripped != value:
         raise _fail(attribute, "must not have whitespace around it")
 
 
@@ -160,12 +162,20 @@ class _WireBody:
     _wire_fields: ClassVar[tuple[str, ...]]
 
     def _body(self) -> bytes:
-        fields = {}
+        # What _json.dumps(fields) gives, built directly: field names are plain ASCII,
+        # and a string value is encoded by the function json.dumps itself uses for
+        # strings with ensure_ascii=False. Other values (claims, flags, minutes) go
+        # through _json.dumps. About twice as fast as encoding the dict.
+        members = []
         for name in self._wire_fields:
             value = getattr(self, name)
-            if value is not None:
-                fields[name] = value
-        return _json.dumps(fields)
+            if value is None:
+                continue
+            if type(value) is str:
+                members.append(f'"{name}":{_encode_string(value)}')
+            else:
+                members.append(f'"{name}":{_json.dumps(value).decode()}')
+        return ("{" + ",".join(members) + "}").encode()
 
 
 @attrs.frozen(kw_only=True)

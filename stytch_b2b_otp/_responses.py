@@ -67,7 +67,8 @@ class _Reply:
     """A top-level reply: it keeps the JSON it was read from, as ``raw``."""
 
     # The decoded JSON, or (fast path) the body, decoded on first use of ``raw``.
-    _raw: dict[str, Any] = attrs.field(repr=False, eq=False)
+    # A reply built in code (a test double) may leave it out: it is then ``{}``.
+    _raw: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
     # Top-level fields Stytch may leave out, read from a nested object instead:
     # name -> (object, key). Both the converter and the fast path apply them.
@@ -104,7 +105,8 @@ class SmsSendResponse(_Reply):
         member_id: The member texted.
         member: The member, with ``mfa_phone_number`` linked if it was new.
         organization: The member's organization.
-        raw: The decoded JSON reply, for fields this SDK does not model yet.
+        raw: The decoded JSON reply, for fields this SDK does not model yet
+            (``{}`` for a reply built in code, such as a test double).
     """
 
     request_id: str
@@ -133,7 +135,7 @@ class SmsAuthenticateResponse(_Reply):
         session_jwt: The member session as a JWT (5-minute lifetime).
         member_session: The member session, with the SMS factor added.
         member_device: Device fingerprinting results, when requested.
-        raw: The decoded JSON reply.
+        raw: The decoded JSON reply (``{}`` for a reply built in code).
     """
 
     request_id: str

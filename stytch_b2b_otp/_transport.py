@@ -31,7 +31,6 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(
     total=_constants.DEFAULT_TOTAL_TIMEOUT,
     connect=_constants.DEFAULT_CONNECT_TIMEOUT,
     sock_connect=_constants.DEFAULT_SOCK_CONNECT_TIMEOUT,
-    sock_read=_constants.DEFAULT_READ_TIMEOUT,
 )
 
 USER_AGENT = (
@@ -64,7 +63,6 @@ def resolve_timeout(value: float | aiohttp.ClientTimeout | None) -> aiohttp.Clie
         total=seconds,
         connect=min(seconds / 2, _constants.DEFAULT_CONNECT_TIMEOUT),
         sock_connect=min(seconds / 2, _constants.DEFAULT_SOCK_CONNECT_TIMEOUT),
-        sock_read=seconds,
     )
 
 
@@ -222,6 +220,13 @@ class Transport:
                 auto_decompress=True,
                 ssl=self._request_ssl,
             ) as response:
+                length = response.content_length
+                if (
+                    length is not None
+                    and length <= _constants.MAX_REPLY_BYTES
+                    and "Content-Encoding" not in response.headers
+                ):  # the usual reply: its size known, and small enough to read at once
+                    return Reply(response.status, response.headers, await response.read())
                 payload, truncated = await _read_limited(response, _constants.MAX_REPLY_BYTES)
                 return Reply(response.status, response.headers, payload, truncated)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -243,11 +248,8 @@ class Transport:
 
 
 async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
-    length = response.content_length
-    if length is not None and length <= limit and "Content-Encoding" not in response.headers:
-        return await response.read(), False
-    # Unknown, too large, or compressed (the decoded size is what counts): read in
-    # chunks and stop at the limit, dropping the connection instead of reading on.
+    # Size unknown, too large, or compressed (the decoded size is what counts): read
+    # in chunks and stop at the limit, dropping the connection instead of reading on.
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_any():

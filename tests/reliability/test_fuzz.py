@@ -295,6 +295,8 @@ def _check_outcome(build: Callable[[], Any], names: tuple[str, ...]) -> None:
     body = request._body()
     decoded = json.loads(body)  # valid JSON, not just bytes
     assert decoded == _expected_body(request, names)
+    # Built field by field, byte for byte what encoding the dict would give.
+    assert body == _json.dumps(_expected_body(request, names))
     assert None not in decoded.values()
     assert json.loads(_json.dumps(decoded)) == decoded  # and it round-trips
     repr(request)
