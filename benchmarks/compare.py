@@ -40,8 +40,10 @@ Three contenders, measured the same way in one run:
    and authenticate fixtures (``tests/fixtures/*_response.json``). ``sdk`` runs
    ``stytch_b2b_otp._replies.read_success(body, SmsSendResponse, status=200,
    endpoint=...)``, what the SDK runs on every reply (with the decoder the installed
-   extras give it, found by profiling one parse and printed); ``official`` runs what its async path
-   runs, ``SendResponse.from_json(200, json.loads(body))`` (pydantic); ``raw`` is
+   extras give it, found by profiling one parse and printed); ``sdk_plain`` is what an
+   install without extras runs (`read_with_converter`: ``json.loads``, then cattrs);
+   ``official`` runs what its async path runs,
+   ``SendResponse.from_json(200, json.loads(body))`` (pydantic); ``raw`` is
    ``json.loads(body)`` alone, for scale. Both typed results are checked to hold the
    fixture's ``member_id`` before timing. Batches of calls (``timeit``-style, garbage
    collector on) are timed in ``--parse-repeats`` (default 15) interleaved repeats;
@@ -122,7 +124,7 @@ from benchmarks._nginx import NginxServer, find_nginx
 from benchmarks._server import FIXTURES, SEND_PATH, FixedReplyServer, fetch_stats
 from benchmarks.bulk import GcTimer, sdk_headers
 from stytch_b2b_otp import SmsAuthenticateResponse, SmsSendResponse, StytchB2BClient
-from stytch_b2b_otp._replies import read_success
+from stytch_b2b_otp._replies import read_success, read_with_converter
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS_PAGE = REPO / "docs" / "benchmarks.md"
@@ -508,7 +510,14 @@ def parse_cases(official: Any | None) -> dict[str, dict[str, Callable[[bytes], A
         def sdk(body: bytes, cls: type[Any] = cls, endpoint: str = endpoint) -> Any:
             return read_success(body, cls, status=200, endpoint=endpoint)
 
-        functions: dict[str, Callable[[bytes], Any]] = {"raw": json.loads, "sdk": sdk}
+        def sdk_plain(body: bytes, cls: type[Any] = cls, endpoint: str = endpoint) -> Any:
+            return read_with_converter(body, cls, status=200, endpoint=endpoint, loads=json.loads)
+
+        functions: dict[str, Callable[[bytes], Any]] = {
+            "raw": json.loads,
+            "sdk": sdk,
+            "sdk_plain": sdk_plain,
+        }
         model = official_models.get(fixture)
         if model is not None:
 
@@ -548,11 +557,7 @@ def measure_parsing(official: Any | None, repeats: int, quick: bool) -> dict[str
             for name in names if repeat % 2 == 0 else names[::-1]:
                 gc.collect()
                 per_repeat[name].append(time_batch(functions[name], body, number) * 1e6)
-        ratios = (
-            [o / s for o, s in zip(per_repeat["official"], per_repeat["sdk"], strict=True)]
-            if "official" in per_repeat
-            else []
-        )
+        ratios, plain_ratios = (_over_official(per_repeat, ours) for ours in ("sdk", "sdk_plain"))
         results[fixture] = {
             "bytes": len(body),
             "batch": number,
@@ -561,6 +566,10 @@ def measure_parsing(official: Any | None, repeats: int, quick: bool) -> dict[str
             "official_over_sdk": {
                 "per_repeat": ratios,
                 "median": statistics.median(ratios) if ratios else None,
+            },
+            "official_over_sdk_plain": {
+                "per_repeat": plain_ratios,
+                "median": statistics.median(plain_ratios) if plain_ratios else None,
             },
         }
         medians = results[fixture]["median_us_per_reply"]
@@ -571,6 +580,14 @@ def measure_parsing(official: Any | None, repeats: int, quick: bool) -> dict[str
     return results
 
 
+def _over_official(per_repeat: Mapping[str, list[float]], ours: str) -> list[float]:
+    """Per repeat, the official SDK's time over ``ours`` (times as fast)."""
+    if "official" not in per_repeat:
+        return []
+    pairs = zip(per_repeat["official"], per_repeat[ours], strict=True)
+    return [official_us / ours_us for official_us, ours_us in pairs]
+
+
 def print_parsing(parsing: Mapping[str, Any]) -> None:
     for fixture, result in parsing.items():
         ratio = result["official_over_sdk"]
@@ -579,6 +596,12 @@ def print_parsing(parsing: Mapping[str, Any]) -> None:
             print(
                 f"RATIO official/sdk parse {fixture}: median {ratio['median']:.2f}"
                 f" (the sdk is {ratio['median']:.2f}x as fast; repeats: {values})"
+            )
+        plain = result.get("official_over_sdk_plain", {}).get("median")
+        if plain is not None:
+            print(
+                f"RATIO official/sdk_plain parse {fixture}: median {plain:.2f}"
+                " (without the msgspec extra: the converter, plain json)"
             )
 
 
@@ -824,6 +847,15 @@ def render_results(results: Mapping[str, Any], chart: str | None) -> str:
             + (NONE if ratio is None else f"{ratio:.2f}{TIMES} as fast as official")
             + " |"
         )
+        plain = parsed.get("official_over_sdk_plain", {}).get("median")
+        if us.get("sdk_plain") is not None:
+            lines.append(
+                f"| Parsing the {fixture} reply without extras (plain `json`, cattrs), µs | "
+                f"{NONE} | {_fmt(us.get('sdk_plain'), '.1f')} | "
+                f"{_fmt(us.get('official'), '.1f')} | "
+                + (NONE if plain is None else f"{plain:.2f}{TIMES} as fast as official")
+                + " |"
+            )
     if imports:
         ms = imports["import_ms"]
         official_ratio = imports["sdk_over_official"]
@@ -876,7 +908,7 @@ def write_chart(results: Mapping[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colors = {"raw": "#9e9e9e", "sdk": "#1f77b4", "official": "#ff7f0e"}
+    colors = {"raw": "#9e9e9e", "sdk": "#1f77b4", "sdk_plain": "#9ecae1", "official": "#ff7f0e"}
     figure, axes = plt.subplots(1, 3, figsize=(12, 3.6), layout="constrained")
     throughput = results.get("throughput")
     if throughput:
@@ -889,15 +921,20 @@ def write_chart(results: Mapping[str, Any], path: Path) -> None:
     axes[0].set_title("Throughput (requests/s, higher is better)", fontsize=10)
     parsing = results.get("parse", {})
     fixtures = list(parsing)
-    width = 0.27
-    for offset, name in enumerate(CONTENDERS):
+    width = 0.2
+    parse_labels = {
+        **LABELS,
+        "raw": "json.loads alone",
+        "sdk_plain": "stytch-b2b-otp, no extras",
+    }
+    for offset, name in enumerate(("raw", "sdk", "sdk_plain", "official")):
         heights = [parsing[f]["median_us_per_reply"].get(name) for f in fixtures]
         if all(h is not None for h in heights) and fixtures:
             bars = axes[1].bar(
-                [i + (offset - 1) * width for i in range(len(fixtures))],
+                [i + (offset - 1.5) * width for i in range(len(fixtures))],
                 heights,
                 width,
-                label=LABELS[name] if name != "raw" else "json.loads alone",
+                label=parse_labels[name],
                 color=colors[name],
             )
             axes[1].bar_label(bars, fmt="{:.0f}", fontsize=8)

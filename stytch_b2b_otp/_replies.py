@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from stytch_b2b_otp import _json
 from stytch_b2b_otp._constants import ERROR_EXCERPT_CHARS, MAX_REPLY_BYTES
@@ -27,7 +27,7 @@ from stytch_b2b_otp._exceptions import (
 from stytch_b2b_otp._redact import printable_excerpt
 from stytch_b2b_otp._retry import parse_retry_after
 
-__all__ = ["error_class_for", "read_error", "read_success"]
+__all__ = ["error_class_for", "read_error", "read_success", "read_with_converter"]
 
 T = TypeVar("T")
 
@@ -68,11 +68,29 @@ def read_success(body: bytes, cls: type[T], *, status: int, endpoint: str) -> T:
     if fast is _UNBUILT:
         fast = _FAST_READERS[cls] = _fast_reader(cls)
     if fast is not None:
-        reply = fast(body)
+        reply: T | None = fast(body)
         if reply is not None:
-            return cast(T, reply)
+            return reply
+    return read_with_converter(body, cls, status=status, endpoint=endpoint)
+
+
+def read_with_converter(
+    body: bytes,
+    cls: type[T],
+    *,
+    status: int,
+    endpoint: str,
+    loads: Callable[[bytes], Any] | None = None,
+) -> T:
+    """`read_success` without the fast path: decode (with ``loads``, default
+    `_json.loads`), then structure with the converter. What an install without the
+    ``msgspec`` extra runs on every reply.
+
+    Raises:
+        InvalidResponseError: As `read_success`.
+    """
     try:
-        data = _json.loads(body)
+        data = (loads or _json.loads)(body)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise InvalidResponseError(
             f"Stytch's {status} reply to {endpoint} is not JSON ({len(body)} bytes)",

@@ -15,7 +15,6 @@ import pickle
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import attrs
 import pytest
@@ -26,7 +25,6 @@ from stytch_b2b_otp import (
     InvalidResponseError,
     SmsAuthenticateResponse,
     SmsSendResponse,
-    _json,
     _replies,
 )
 from stytch_b2b_otp._converter import make_converter, structure
@@ -69,11 +67,7 @@ def body_of(value: Any) -> bytes:
 def converter_reply(body: bytes, cls: type[Any]) -> Any:
     """What the converter alone makes of ``body`` (standard-library JSON, like msgspec:
     integers of any size stay integers)."""
-    with (
-        mock.patch.object(_replies, "_FAST_READERS", {cls: None}),
-        mock.patch.object(_json, "loads", json.loads),
-    ):
-        return _replies.read_success(body, cls, status=200, endpoint="/x")
+    return _replies.read_with_converter(body, cls, status=200, endpoint="/x", loads=json.loads)
 
 
 def test_the_fast_path_is_on_with_msgspec_installed() -> None:
