@@ -929,7 +929,7 @@ def write_chart(results: Mapping[str, Any], path: Path) -> None:
         bars = axes[0].bar(
             [LABELS[n] for n in names], [values[n] for n in names], color=[colors[n] for n in names]
         )
-        axes[0].bar_label(bars, fmt="{:.2f}×", fontsize=8)
+        axes[0].bar_label(bars, fmt="{:.2f}" + TIMES, fontsize=8)
     # Same-round ratios: absolute requests/s drift with the machine between rounds.
     axes[0].set_title("Throughput relative to raw aiohttp (higher is better)", fontsize=10)
     parsing = results.get("parse", {})

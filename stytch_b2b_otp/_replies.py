@@ -82,8 +82,9 @@ def read_with_converter(
     endpoint: str,
     loads: Callable[[bytes], Any] | None = None,
 ) -> T:
-    """`read_success` without the fast path: decode (with ``loads``, default
-    `_json.loads`), then structure with the converter. What an install without the
+    """`read_success` without the fast path: decode, then structure with the converter.
+
+    ``loads`` decodes (default `_json.loads`). This is what an install without the
     ``msgspec`` extra runs on every reply.
 
     Raises:
