@@ -21,7 +21,7 @@ to the same results.
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
@@ -48,6 +48,7 @@ class FastReader(Generic[T]):
     """
 
     def __init__(self, cls: type[T]) -> None:
+        _check_buildable(cls)
         fallbacks: dict[str, tuple[str, str]] = dict(getattr(cls, "_FALLBACKS", {}))
         self._direct = not fallbacks
         self._fallbacks = tuple(fallbacks.items())
@@ -75,6 +76,39 @@ class FastReader(Generic[T]):
         if self._aware is not None and not self._aware(reply):
             return None
         return reply
+
+
+def _check_buildable(cls: type[Any]) -> None:
+    """Refuse a reply type that msgspec would build differently from attrs.
+
+    msgspec fills an attrs instance's fields itself: it runs no validator, no
+    converter and no ``__attrs_post_init__``. None of the reply models has one; this
+    makes sure none gets one unnoticed (the fast-path tests would fail at once).
+
+    Raises:
+        TypeError: A model reachable from ``cls`` has one.
+    """
+    for model in _models_in(cls, set()):
+        if hasattr(model, "__attrs_post_init__"):
+            raise TypeError(f"{model.__name__} has __attrs_post_init__; msgspec skips it")
+        for field in attrs.fields(model):
+            if field.validator is not None or field.converter is not None:
+                raise TypeError(
+                    f"{model.__name__}.{field.name} has a validator or converter; "
+                    "msgspec skips them"
+                )
+
+
+def _models_in(type_: Any, seen: set[type[Any]]) -> Iterator[type[Any]]:
+    """Every attrs class in ``type_`` (its fields' types, recursively), once each."""
+    for arg in typing.get_args(type_):
+        yield from _models_in(arg, seen)
+    if isinstance(type_, type) and attrs.has(type_) and type_ not in seen:
+        seen.add(type_)
+        yield type_
+        hints = typing.get_type_hints(type_)
+        for field in attrs.fields(type_):
+            yield from _models_in(hints[field.name], seen)
 
 
 def _envelope(cls: type[Any], fallbacks: dict[str, tuple[str, str]]) -> type[msgspec.Struct]:

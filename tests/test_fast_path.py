@@ -34,7 +34,7 @@ from tests.json_strategies import encode, mutated
 
 msgspec = pytest.importorskip("msgspec", reason="the tests_msgspec nox session installs it")
 
-from stytch_b2b_otp._fast import FastReader  # noqa: E402 (needs msgspec)
+from stytch_b2b_otp._fast import FastReader, _models_in  # noqa: E402 (needs msgspec)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEND: dict[str, Any] = json.loads((FIXTURES / "send_response.json").read_text())
@@ -231,3 +231,42 @@ def test_every_timestamp_msgspec_accepts_parses_to_the_same_datetime(text: str) 
     ours = parse_timestamp(text)
     assert ours == fast
     assert ours.utcoffset() == fast.utcoffset()
+
+
+@attrs.frozen(kw_only=True)
+class _Validated:
+    name: str = attrs.field(validator=attrs.validators.min_len(1))
+
+
+@attrs.frozen(kw_only=True)
+class _PostInit:
+    name: str
+
+    def __attrs_post_init__(self) -> None:
+        pass
+
+
+@attrs.frozen(kw_only=True)
+class _Holder:
+    items: tuple[_Validated, ...] = ()
+
+
+@pytest.mark.parametrize(
+    ("cls", "culprit"),
+    [(_Validated, "_Validated.name"), (_PostInit, "_PostInit"), (_Holder, "_Validated.name")],
+)
+def test_a_model_msgspec_would_build_differently_is_refused(cls: type[Any], culprit: str) -> None:
+    # msgspec runs no validator, converter or __attrs_post_init__: such a model, even
+    # nested, must not get a fast path that quietly skips them.
+    with pytest.raises(TypeError, match=culprit.replace(".", r"\.")):
+        FastReader(cls)
+
+
+def test_every_reply_model_can_take_the_fast_path() -> None:
+    for cls in (SmsSendResponse, SmsAuthenticateResponse):
+        assert FastReader(cls) is not None
+        models = {model.__name__ for model in _models_in(cls, set())}
+        assert {"Member", "Organization"} <= models
+    assert "AuthenticationFactor" in {
+        m.__name__ for m in _models_in(SmsAuthenticateResponse, set())
+    }
