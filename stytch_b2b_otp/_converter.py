@@ -18,7 +18,6 @@ no registration order matters. What it guarantees:
 from __future__ import annotations
 
 import logging
-import types
 import typing
 from collections.abc import Callable
 from datetime import datetime
@@ -29,7 +28,12 @@ import cattrs
 from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, override
 
-from stytch_b2b_otp._fields import LENIENT, NULL_AS_EMPTY
+from stytch_b2b_otp._fields import (
+    LENIENT,
+    NULL_AS_EMPTY,
+    homogeneous_tuple_item,
+    optional_inner,
+)
 from stytch_b2b_otp._timestamps import parse_timestamp
 
 __all__ = ["CONVERTER", "StructureError", "make_converter", "structure"]
@@ -81,12 +85,11 @@ def _is_json_object(type_: Any) -> bool:
 
 
 def _is_homogeneous_tuple(type_: Any) -> bool:
-    args = typing.get_args(type_)
-    return typing.get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+    return homogeneous_tuple_item(type_) is not None
 
 
 def _strict_tuple_hook(type_: Any, converter: cattrs.Converter) -> _Hook:
-    item_type = typing.get_args(type_)[0]
+    item_type = homogeneous_tuple_item(type_)
     item = converter.get_structure_hook(item_type)
 
     def structure_tuple(value: Any, _: Any) -> Any:
@@ -122,17 +125,12 @@ def _errors_by_index(
 
 
 def _is_optional(type_: Any) -> bool:
-    args = typing.get_args(type_)
-    return (
-        typing.get_origin(type_) in (typing.Union, types.UnionType)
-        and len(args) == 2
-        and type(None) in args
-    )
+    return optional_inner(type_) is not None
 
 
 def _optional_hook(type_: Any, converter: cattrs.Converter) -> _Hook:
     # cattrs' own Optional handling looks the inner hook up on every call; resolve it once.
-    inner_type = next(arg for arg in typing.get_args(type_) if arg is not type(None))
+    inner_type = optional_inner(type_)
     return _null_as(None, converter.get_structure_hook(inner_type))
 
 

@@ -20,6 +20,7 @@ to the same results.
 
 from __future__ import annotations
 
+import itertools
 import typing
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -28,6 +29,7 @@ from typing import Any, Generic, TypeVar, cast
 import attrs
 import msgspec
 
+from stytch_b2b_otp._fields import homogeneous_tuple_item, optional_inner
 from stytch_b2b_otp._responses import Undecoded
 
 __all__ = ["FastReader"]
@@ -139,8 +141,7 @@ def _timestamps_check(cls: type[Any]) -> _Check | None:
     well under a microsecond.
     """
     lines: list[str] = []
-    names = _Names()
-    _emit(cls, "value", lines, names, "    ", skip=_RAW)
+    _emit(cls, "value", lines, itertools.count(1), "    ", skip=_RAW)
     if not lines:
         return None
     source = "def check(value):\n" + "\n".join(lines) + "\n    return True\n"
@@ -149,37 +150,27 @@ def _timestamps_check(cls: type[Any]) -> _Check | None:
     return cast(_Check, namespace["check"])
 
 
-class _Names:
-    """Fresh local variable names for the generated code."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self) -> str:
-        self.count += 1
-        return f"v{self.count}"
-
-
 def _emit(
-    type_: Any, expr: str, lines: list[str], names: _Names, indent: str, skip: str = ""
+    type_: Any, expr: str, lines: list[str], names: Iterator[int], indent: str, skip: str = ""
 ) -> None:
-    """Append the checks for ``expr``, a value of ``type_``, to ``lines``."""
-    args = typing.get_args(type_)
-    optional = bool(args) and type(None) in args
+    """Append the checks for ``expr``, a value of ``type_``, to ``lines``.
+
+    ``names`` numbers the generated code's local variables (``v1``, ``v2``...).
+    """
+    inner = optional_inner(type_)
+    optional = inner is not None
     if optional:
-        inner = [arg for arg in args if arg is not type(None)]
-        if len(inner) != 1:
-            return
-        type_, args = inner[0], typing.get_args(inner[0])
+        type_ = inner
     if type_ is datetime:
         guard = f"{expr} is not None and " if optional else ""
         lines.append(f"{indent}if {guard}{expr}.tzinfo is None:")
         lines.append(f"{indent}    return False")
         return
-    if typing.get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis:
-        item = names()
+    item_type = homogeneous_tuple_item(type_)
+    if item_type is not None:
+        item = f"v{next(names)}"
         body: list[str] = []
-        _emit(args[0], item, body, names, indent + "    ")
+        _emit(item_type, item, body, names, indent + "    ")
         if body:
             lines.append(f"{indent}for {item} in {expr}:")
             lines.extend(body)
@@ -187,7 +178,7 @@ def _emit(
     if not (isinstance(type_, type) and attrs.has(type_)):
         return
     hints = typing.get_type_hints(type_)
-    model = names()
+    model = f"v{next(names)}"
     inner_indent = indent + "    " if optional else indent
     body = []
     for field in attrs.fields(type_):

@@ -20,11 +20,22 @@ known to be looser than them, without weakening the types:
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Any
 
 import attrs
 
-__all__ = ["LENIENT", "NULL_AS_EMPTY", "empty_bool", "empty_str", "empty_tuple", "lenient"]
+__all__ = [
+    "LENIENT",
+    "NULL_AS_EMPTY",
+    "empty_bool",
+    "empty_str",
+    "empty_tuple",
+    "homogeneous_tuple_item",
+    "lenient",
+    "optional_inner",
+]
 
 NULL_AS_EMPTY = "stytch_b2b_otp.null_as_empty"
 LENIENT = "stytch_b2b_otp.lenient"
@@ -50,3 +61,26 @@ def empty_bool() -> Any:
 def lenient() -> Any:
     """An optional object that reads as ``None`` (with a warning) when malformed."""
     return attrs.field(default=None, metadata=_LENIENT)
+
+
+# The shapes of the field types, read by the converter and by the fast path.
+
+
+def optional_inner(type_: Any) -> Any | None:
+    """``X`` for ``X | None`` (or ``Optional[X]``), otherwise ``None``."""
+    args = typing.get_args(type_)
+    if (
+        typing.get_origin(type_) in (typing.Union, types.UnionType)
+        and len(args) == 2
+        and type(None) in args
+    ):
+        return args[0] if args[1] is type(None) else args[1]
+    return None
+
+
+def homogeneous_tuple_item(type_: Any) -> Any | None:
+    """``X`` for ``tuple[X, ...]``, otherwise ``None``."""
+    args = typing.get_args(type_)
+    if typing.get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return args[0]
+    return None
