@@ -7,9 +7,24 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
-__all__ = ["encode", "json_scalars", "json_values", "mutated", "unicode_text"]
+__all__ = ["encode", "fuzz_settings", "json_scalars", "json_values", "mutated", "unicode_text"]
+
+
+def fuzz_settings(max_examples: int) -> settings:
+    """Reproducible runs (derandomized, no database) that report a failure as found:
+    no shrinking, which could take minutes on replies this large."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
 
 unicode_text = st.text(
     alphabet=st.characters(codec="utf-8"),  # includes controls, RTL marks, astral planes

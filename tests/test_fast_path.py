@@ -13,12 +13,11 @@ import json
 import logging
 import pickle
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from stytch_b2b_otp import (
@@ -30,29 +29,22 @@ from stytch_b2b_otp import (
 from stytch_b2b_otp._converter import make_converter, structure
 from stytch_b2b_otp._responses import Undecoded
 from stytch_b2b_otp._timestamps import parse_timestamp
-from tests.json_strategies import encode, mutated
+from tests.conftest import load_fixture
+from tests.json_strategies import encode, fuzz_settings, mutated
 
 msgspec = pytest.importorskip("msgspec", reason="the tests_msgspec nox session installs it")
 
 from stytch_b2b_otp._fast import FastReader, _models_in  # noqa: E402 (needs msgspec)
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SEND: dict[str, Any] = json.loads((FIXTURES / "send_response.json").read_text())
-AUTH: dict[str, Any] = json.loads((FIXTURES / "authenticate_response.json").read_text())
+SEND = load_fixture("send_response.json")
+AUTH = load_fixture("authenticate_response.json")
 STRICT = make_converter(strict=True)
 TARGETS = pytest.mark.parametrize(
     ("cls", "fixture"),
     [(SmsSendResponse, SEND), (SmsAuthenticateResponse, AUTH)],
     ids=["send", "authenticate"],
 )
-FUZZ = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = fuzz_settings(max_examples=300)
 
 
 def fields_of(reply: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from stytch_b2b_otp import (
@@ -37,7 +37,14 @@ from stytch_b2b_otp import (
 )
 from stytch_b2b_otp._constants import SMS_AUTHENTICATE_PATH, SMS_SEND_PATH
 from stytch_b2b_otp._replies import error_class_for, read_error, read_success
-from tests.json_strategies import encode, json_scalars, json_values, mutated, unicode_text
+from tests.json_strategies import (
+    encode,
+    fuzz_settings,
+    json_scalars,
+    json_values,
+    mutated,
+    unicode_text,
+)
 
 pytestmark = pytest.mark.slow  # load tests: see the tests session in noxfile.py
 
@@ -54,15 +61,7 @@ TARGETS: list[tuple[type[Any], str, dict[str, Any]]] = [
 # Values a reply carries that no message may repeat.
 AUTH_SECRETS = [AUTH_FIXTURE["session_token"], AUTH_FIXTURE["session_jwt"]]
 
-FUZZ = settings(
-    max_examples=200,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    # No shrinking: a failure is reported as found, not after minutes of shrinking.
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = fuzz_settings(max_examples=200)
 
 T = TypeVar("T")
 
