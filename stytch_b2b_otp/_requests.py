@@ -35,7 +35,10 @@ STYTCH_CLAIM_PREFIX = "https://stytch.com/"
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _CODE = re.compile(r"[0-9]{6}")
 _LOCALE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
+# ASCII control characters never belong in an id or a token (ids are otherwise opaque:
+# they travel only inside the JSON body); a lone surrogate cannot even be encoded.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SESSION_ARGUMENTS = ("intermediate_session_token", "session_token", "session_jwt")
 
 
@@ -51,6 +54,8 @@ def _identifier(_: object, attribute: attrs.Attribute[str], value: object) -> No
         raise _fail(attribute, "must not be empty")
     if _CONTROL.search(value):
         raise _fail(attribute, "must not contain control characters")
+    if _SURROGATE.search(value):
+        raise _fail(attribute, "must be valid Unicode text (it has a lone surrogate)")
     if stripped != value:
         raise _fail(attribute, "must not have whitespace around it")
 
@@ -61,7 +66,12 @@ def _optional_token(_: object, attribute: attrs.Attribute[str | None], value: ob
     if not isinstance(value, str):
         raise _fail(attribute, "must be a string or None")
     if not value or value != value.strip() or _CONTROL.search(value):
-        raise _fail(attribute, "must be a non-empty string without whitespace around it")
+        raise _fail(
+            attribute,
+            "must be a non-empty string without whitespace around it or control characters",
+        )
+    if _SURROGATE.search(value):
+        raise _fail(attribute, "must be valid Unicode text (it has a lone surrogate)")
 
 
 def _phone(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
@@ -107,20 +117,21 @@ def _claims(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(key, str):
             raise _fail(attribute, "claim names must be strings")
         if key in RESERVED_CLAIMS or key.startswith(STYTCH_CLAIM_PREFIX):
+            shown = key if len(key) <= 64 else key[:61] + "..."
             raise _fail(
                 attribute,
-                f"{key!r} is reserved (iss, sub, aud, exp, nbf, iat, jti and "
+                f"{shown!r} is reserved (iss, sub, aud, exp, nbf, iat, jti and "
                 f"{STYTCH_CLAIM_PREFIX}* are set by Stytch)",
             )
-    try:
-        size = len(_json.dumps(value))
-    except (TypeError, ValueError, RecursionError):
-        raise _fail(attribute, "must be JSON-serialisable (no NaN, sets or objects)") from None
-    if size > MAX_CUSTOM_CLAIMS_BYTES:
-        raise _fail(attribute, f"serialises to {size} bytes; Stytch allows at most 4 KiB")
     if not _only_string_keys(value):
         # json.dumps would quietly turn 1, True or None keys into "1", "true", "null".
         raise _fail(attribute, "keys of nested objects must be strings too")
+    try:
+        encoded = _json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        raise _fail(attribute, "must be JSON-serialisable (no NaN, sets or objects)") from None
+    if len(encoded) > MAX_CUSTOM_CLAIMS_BYTES:
+        raise _fail(attribute, f"serialises to {len(encoded)} bytes; Stytch allows at most 4 KiB")
 
 
 def _only_string_keys(value: object) -> bool:
@@ -146,9 +157,27 @@ def _optional_bool(_: object, attribute: attrs.Attribute[bool | None], value: ob
         raise _fail(attribute, "must be a bool or None")
 
 
-def _copy_mapping(value: Any) -> Any:
-    # A private copy, so a caller mutating its dict cannot change a request in flight.
-    return dict(value) if isinstance(value, Mapping) else value
+def _copy_claims(value: Any) -> Any:
+    """A private deep copy of the claims (tuples become lists, as in JSON).
+
+    So a caller mutating its own dicts or lists cannot change a checked request.
+    """
+    if not isinstance(value, Mapping):
+        return value
+    try:
+        return _json_tree_copy(value)
+    except RecursionError:
+        raise RequestValidationError(
+            "session_custom_claims", "is nested too deeply to be JSON"
+        ) from None
+
+
+def _json_tree_copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _json_tree_copy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_tree_copy(item) for item in value]
+    return value
 
 
 def _session_arguments_given(request: object) -> list[str]:
@@ -160,6 +189,13 @@ class _WireBody:
 
     __slots__ = ()
     _wire_fields: ClassVar[tuple[str, ...]]
+    _secret_fields: ClassVar[tuple[str, ...]]
+
+    def _secrets(self) -> tuple[str, ...]:
+        """The code and tokens this request carries, to redact if a reply echoes them."""
+        return tuple(
+            value for name in self._secret_fields if (value := getattr(self, name)) is not None
+        )
 
     def _body(self) -> bytes:
         # What _json.dumps(fields) gives, built directly: field names are plain ASCII,
@@ -258,7 +294,7 @@ class SmsAuthenticateRequest(_WireBody):
     set_default_mfa: bool | None = attrs.field(default=None, validator=_optional_bool)
     session_duration_minutes: int | None = attrs.field(default=None, validator=_duration)
     session_custom_claims: Mapping[str, Any] | None = attrs.field(
-        default=None, converter=_copy_mapping, validator=_claims
+        default=None, converter=_copy_claims, validator=_claims
     )
     telemetry_id: str | None = attrs.field(default=None, validator=_optional_token)
 
@@ -275,7 +311,9 @@ class SmsAuthenticateRequest(_WireBody):
             )
 
 
-SmsSendRequest._wire_fields = tuple(field.name for field in attrs.fields(SmsSendRequest))
-SmsAuthenticateRequest._wire_fields = tuple(
-    field.name for field in attrs.fields(SmsAuthenticateRequest)
-)
+for _request_class in (SmsSendRequest, SmsAuthenticateRequest):
+    _request_class._wire_fields = tuple(field.name for field in attrs.fields(_request_class))
+    _request_class._secret_fields = tuple(
+        field.name for field in attrs.fields(_request_class) if field.repr is secret_repr
+    )
+del _request_class

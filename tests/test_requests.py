@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -22,6 +23,17 @@ def authenticate(**overrides: Any) -> SmsAuthenticateRequest:
     return SmsAuthenticateRequest(**{**AUTH, **overrides})
 
 
+def _nested(depth: int) -> list[Any]:
+    outer: list[Any] = []
+    inner = outer
+    for _ in range(depth):
+        inner.append([])
+        inner = inner[0]
+    return outer
+
+
+NESTED_TOO_DEEP = _nested(100_000)
+
 # (factory, overrides, the field the error must name)
 INVALID = [
     (send, {"organization_id": ""}, "organization_id"),
@@ -32,6 +44,10 @@ INVALID = [
     (send, {"member_id": "member\r\nX-Injected: 1"}, "member_id"),
     (send, {"member_id": " member-test-1"}, "member_id"),
     (send, {"organization_id": "organization-test-1\t"}, "organization_id"),
+    # A lone surrogate cannot be encoded as UTF-8: refused here, not at send time.
+    (send, {"organization_id": "organization-test-\udc80"}, "organization_id"),
+    (send, {"session_token": "session-token-\ud800"}, "session_token"),
+    (authenticate, {"telemetry_id": "telemetry-\udfff"}, "telemetry_id"),
     (send, {"mfa_phone_number": "2025550162"}, "mfa_phone_number"),
     (send, {"mfa_phone_number": "+0123456789"}, "mfa_phone_number"),
     (send, {"mfa_phone_number": "+123456"}, "mfa_phone_number"),
@@ -70,6 +86,8 @@ INVALID = [
     ),
     (authenticate, {"session_custom_claims": {"when": object()}}, "session_custom_claims"),
     (authenticate, {"session_custom_claims": {"n": float("nan")}}, "session_custom_claims"),
+    (authenticate, {"session_custom_claims": {"s": "\udc80"}}, "session_custom_claims"),
+    (authenticate, {"session_custom_claims": {"deep": NESTED_TOO_DEEP}}, "session_custom_claims"),
     (authenticate, {"session_custom_claims": {"big": "x" * 4090}}, "session_custom_claims"),
     (authenticate, {"set_mfa_enrollment": "ENROLL"}, "set_mfa_enrollment"),
     (authenticate, {"set_default_mfa": "true"}, "set_default_mfa"),
@@ -165,11 +183,31 @@ def test_body_is_compact_utf8() -> None:
 
 
 def test_custom_claims_are_copied_so_later_mutation_cannot_change_the_request() -> None:
-    claims: dict[str, Any] = {"plan": "pro"}
+    claims: dict[str, Any] = {"plan": "pro", "org": {"tier": 1, "tags": ["a"]}}
     request = authenticate(session_custom_claims=claims)
+    body = request._body()
     claims["plan"] = "free"
     claims["sub"] = "someone-else"
-    assert request.session_custom_claims == {"plan": "pro"}
+    claims["org"]["tier"] = float("nan")  # nested values are copied too
+    claims["org"]["tags"].append({1: "x"})
+    assert request.session_custom_claims == {"plan": "pro", "org": {"tier": 1, "tags": ["a"]}}
+    assert request._body() == body
+
+
+def test_custom_claims_read_as_json_does() -> None:
+    claims = {"pair": (1, 2), "view": MappingProxyType({"a": 1})}
+    request = authenticate(session_custom_claims=claims)
+    assert request.session_custom_claims == {"pair": [1, 2], "view": {"a": 1}}
+    assert json.loads(request._body())["session_custom_claims"] == {
+        "pair": [1, 2],
+        "view": {"a": 1},
+    }
+
+
+def test_a_reserved_claim_name_is_quoted_short() -> None:
+    with pytest.raises(RequestValidationError) as caught:
+        authenticate(session_custom_claims={"https://stytch.com/" + "x" * 10_000: 1})
+    assert len(str(caught.value)) < 200
 
 
 def test_requests_are_frozen_and_keyword_only() -> None:
