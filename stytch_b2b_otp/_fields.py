@@ -4,11 +4,14 @@ Which fields a reply must carry follows Stytch's own models, relaxed where Stytc
 known to be looser than them, without weakening the types:
 
 - identifiers, booleans, and the enum-like strings an MFA flow branches on (member
-  ``status``, the organization's policies, a factor's ``type``) are required: a
-  reply without one is an `InvalidResponseError` naming it;
-- descriptive strings, and strings Stytch sends as ``""`` when unset
-  (``member_password_id``, ``totp_registration_id``, ``mfa_phone_number``...),
-  read an absent or ``null`` value as ``""``;
+  ``status``, the organization's ``mfa_policy``, ``mfa_methods`` and
+  ``auth_methods``, a factor's ``type``) are required: a reply without one is an
+  `InvalidResponseError` naming it;
+- descriptive strings, strings Stytch sends as ``""`` when unset
+  (``member_password_id``, ``totp_registration_id``, ``mfa_phone_number``...), and
+  the organization's other policies (JIT provisioning, invites, connected apps:
+  Stytch adds such settings over time, and no MFA step reads them) read an absent
+  or ``null`` value as ``""``;
 - lists read an absent or ``null`` value as ``()``;
 - optional fields and objects are ``None`` when absent or ``null``;
 - optional objects that only inform (a factor's provider details, SCIM data,

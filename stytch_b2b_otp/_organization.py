@@ -79,23 +79,23 @@ class Organization:
     organization_name: str
     organization_logo_url: str = empty_str()
     organization_slug: str
-    sso_jit_provisioning: str
+    sso_jit_provisioning: str = empty_str()
     sso_jit_provisioning_allowed_connections: tuple[str, ...] = empty_tuple()
     sso_active_connections: tuple[ActiveSSOConnection, ...] = empty_tuple()
     email_allowed_domains: tuple[str, ...] = empty_tuple()
-    email_jit_provisioning: str
-    email_invites: str
+    email_jit_provisioning: str = empty_str()
+    email_invites: str = empty_str()
     auth_methods: str
     allowed_auth_methods: tuple[str, ...] = empty_tuple()
     mfa_policy: str
     rbac_email_implicit_role_assignments: tuple[EmailImplicitRoleAssignment, ...] = empty_tuple()
     mfa_methods: str
     allowed_mfa_methods: tuple[str, ...] = empty_tuple()
-    oauth_tenant_jit_provisioning: str
+    oauth_tenant_jit_provisioning: str = empty_str()
     claimed_email_domains: tuple[str, ...] = empty_tuple()
-    first_party_connected_apps_allowed_type: str
+    first_party_connected_apps_allowed_type: str = empty_str()
     allowed_first_party_connected_apps: tuple[str, ...] = empty_tuple()
-    third_party_connected_apps_allowed_type: str
+    third_party_connected_apps_allowed_type: str = empty_str()
     allowed_third_party_connected_apps: tuple[str, ...] = empty_tuple()
     custom_roles: tuple[CustomRole, ...] = empty_tuple()
     trusted_metadata: dict[str, Any] | None = None

@@ -132,7 +132,8 @@ def _set(path: str, value: Any) -> Any:
 DECLINED = [
     ("a null read as an empty string", _set("member.name", None), "reply"),
     ("a null read as an empty list", _set("member.roles", None), "reply"),
-    ("a null read as False", _set("organization.email_jit_provisioning", None), "invalid"),
+    ("a null read as an empty policy", _set("organization.email_invites", None), "reply"),
+    ("a null required policy", _set("organization.mfa_policy", None), "invalid"),
     ("a timestamp without an offset", _set("member.created_at", "2024-11-18T16:02:44"), "reply"),
     (
         "a nested timestamp without an offset",

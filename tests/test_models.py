@@ -113,6 +113,38 @@ def test_values_stytch_may_extend_never_break_parsing(
     assert value == (tuple(new_value) if isinstance(new_value, list) else new_value)
 
 
+OTHER_POLICIES = [
+    "sso_jit_provisioning",
+    "email_jit_provisioning",
+    "email_invites",
+    "oauth_tenant_jit_provisioning",
+    "first_party_connected_apps_allowed_type",
+    "third_party_connected_apps_allowed_type",
+]
+
+
+@pytest.mark.parametrize("missing", [False, True], ids=["null", "absent"])
+def test_policies_no_mfa_step_reads_may_be_null_or_absent(missing: bool) -> None:
+    """A session Stytch already created is not lost over a policy MFA does not use."""
+    data = authenticate_reply()
+    for name in OTHER_POLICIES:
+        if missing:
+            del data["organization"][name]
+        else:
+            data["organization"][name] = None
+    reply = structure(data, SmsAuthenticateResponse, STRICT)
+    assert all(getattr(reply.organization, name) == "" for name in OTHER_POLICIES)
+    assert reply.organization.mfa_policy == "REQUIRED_FOR_ALL"
+
+
+@pytest.mark.parametrize("name", ["mfa_policy", "mfa_methods", "auth_methods"])
+def test_the_policies_mfa_branches_on_are_required(name: str) -> None:
+    data = authenticate_reply()
+    data["organization"][name] = None
+    with pytest.raises(StructureError, match=f"organization.{name}"):
+        structure(data, SmsAuthenticateResponse)
+
+
 def test_optional_fields_may_be_absent_or_null() -> None:
     data = authenticate_reply()
     del data["member_session"]
