@@ -32,12 +32,12 @@ import msgspec
 from stytch_b2b_otp._fields import homogeneous_tuple_item, optional_inner
 from stytch_b2b_otp._responses import Undecoded
 
-__all__ = ["FastReader"]
+__all__ = ["FastReader", "decode_json"]
 
 T = TypeVar("T")
 _Check = Callable[[Any], bool]
 _RAW = "_raw"
-_decode_json = msgspec.json.decode  # what ``raw`` is decoded with: it accepted the body
+decode_json = msgspec.json.decode  # what ``raw`` is decoded with: it accepted the body
 
 
 class FastReader(Generic[T]):
@@ -65,7 +65,7 @@ class FastReader(Generic[T]):
             decoded = self._decode(body)
         except (msgspec.MsgspecError, ValueError, RecursionError):  # ValueError: bad UTF-8
             return None
-        raw = Undecoded(body, _decode_json)
+        raw = Undecoded(body, decode_json)
         if self._direct:
             reply: T = decoded
             object.__setattr__(reply, _RAW, raw)  # frozen: set once, as attrs would

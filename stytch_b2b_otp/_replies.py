@@ -67,11 +67,16 @@ def read_success(body: bytes, cls: type[T], *, status: int, endpoint: str) -> T:
     fast = _FAST_READERS.get(cls, _UNBUILT)
     if fast is _UNBUILT:
         fast = _FAST_READERS[cls] = _fast_reader(cls)
-    if fast is not None:
-        reply: T | None = fast(body)
-        if reply is not None:
-            return reply
-    return read_with_converter(body, cls, status=status, endpoint=endpoint)
+    if fast is None:
+        return read_with_converter(body, cls, status=status, endpoint=endpoint)
+    reply: T | None = fast(body)
+    if reply is not None:
+        return reply
+    # Declined: the converter decides, on values decoded as the fast path decodes them
+    # (orjson, say, would read an integer beyond 64 bits in metadata as a float).
+    from stytch_b2b_otp._fast import decode_json
+
+    return read_with_converter(body, cls, status=status, endpoint=endpoint, loads=decode_json)
 
 
 def read_with_converter(

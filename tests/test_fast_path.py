@@ -172,6 +172,21 @@ def test_what_only_the_converter_decides_is_declined(
             assert "ignored a malformed" in caplog.text
 
 
+def test_a_declined_reply_reads_numbers_as_the_fast_path_does() -> None:
+    """Big integers in metadata stay exact whichever path reads the reply (orjson,
+    when installed, would make them floats)."""
+    big = 2**64 + 1
+    data = copy.deepcopy(SEND)
+    data["member"]["trusted_metadata"] = {"account": big}
+    fast = _replies.read_success(body_of(data), SmsSendResponse, status=200, endpoint="/x")
+    data["member"]["name"] = None  # declined: the converter reads this one
+    body = body_of(data)
+    assert FastReader(SmsSendResponse)(body) is None
+    slow = _replies.read_success(body, SmsSendResponse, status=200, endpoint="/x")
+    assert fast.member.trusted_metadata == slow.member.trusted_metadata == {"account": big}
+    assert slow.raw["member"]["trusted_metadata"]["account"] == big
+
+
 def test_naive_timestamps_read_as_utc_through_the_fallback() -> None:
     data = copy.deepcopy(SEND)
     data["member"]["created_at"] = "2024-11-18T16:02:44"
