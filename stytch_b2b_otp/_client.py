@@ -36,6 +36,7 @@ _NOT_RETRIED = RetryDecision(
 
 class _Request(Protocol):
     def _body(self) -> bytes: ...
+    def _secrets(self) -> tuple[str, ...]: ...
 
 
 class _Response(Protocol):
@@ -238,7 +239,13 @@ class StytchB2BClient:
                     self._log_attempt(path, attempt, started, status, result.request_id, None)
                     return result
                 error = read_error(
-                    status, reply.headers, reply.body, endpoint=path, truncated=reply.truncated
+                    status,
+                    reply.headers,
+                    reply.body,
+                    endpoint=path,
+                    truncated=reply.truncated,
+                    # Redacted wherever the body echoes them.
+                    secrets=(*self._transport.credentials(), *request._secrets()),
                 )
                 cause = None
                 decision = self._retry.decide(
@@ -290,6 +297,8 @@ class StytchB2BClient:
         if not logger.isEnabledFor(logging.DEBUG):
             return
         elapsed_ms = (time.perf_counter() - started) * 1000
+        # Off the wire: a hostile request_id must not forge log lines.
+        shown_request_id = None if request_id is None else printable_excerpt(request_id, 100)
         logger.debug(
             "[%s] POST %s attempt %d: %s in %.1f ms [request_id: %s]%s",
             self._project_id,
@@ -297,15 +306,14 @@ class StytchB2BClient:
             attempt,
             status if status is not None else "no reply",
             elapsed_ms,
-            # Off the wire: a hostile request_id must not forge log lines.
-            None if request_id is None else printable_excerpt(request_id, 100),
+            shown_request_id,
             "" if decision is None else f"; retry: {decision.retry} ({decision.reason})",
             extra={
                 "stytch_project_id": self._project_id,
                 "stytch_endpoint": path,
                 "stytch_attempt": attempt,
                 "stytch_status": status,
-                "stytch_request_id": request_id,
+                "stytch_request_id": shown_request_id,
                 "stytch_elapsed_ms": elapsed_ms,
                 "stytch_retry": None if decision is None else decision.retry,
             },

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-__all__ = ["mask_phone", "masked_phone", "printable_excerpt", "secret_repr"]
+__all__ = ["mask_phone", "masked_phone", "printable_excerpt", "scrub", "scrub_json", "secret_repr"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1, line separators
 
@@ -36,3 +38,26 @@ def printable_excerpt(text: str, limit: int) -> str:
     if len(cleaned) > limit:
         return cleaned[: limit - 1] + "…"
     return cleaned
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret replaced by ``<redacted>``.
+
+    For text that came off the wire and may echo what was sent: an error message
+    quoting the code, a proxy's error page quoting the request.
+    """
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
+def scrub_json(value: Any, secrets: Sequence[str]) -> Any:
+    """A decoded JSON value with `scrub` applied to every string in it."""
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {scrub(key, secrets): scrub_json(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub_json(item, secrets) for item in value]
+    return value

@@ -8,7 +8,7 @@ not JSON (a proxy's HTML 502) still maps to an error class by its status.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from stytch_b2b_otp import _json
@@ -24,7 +24,7 @@ from stytch_b2b_otp._exceptions import (
     PermissionDeniedError,
     RateLimitError,
 )
-from stytch_b2b_otp._redact import printable_excerpt
+from stytch_b2b_otp._redact import printable_excerpt, scrub, scrub_json
 from stytch_b2b_otp._retry import parse_retry_after
 
 __all__ = ["error_class_for", "read_error", "read_success", "read_with_converter"]
@@ -49,7 +49,7 @@ _FAST_READERS: dict[type[Any], Callable[[bytes], Any] | None] = {}
 
 def error_class_for(status: int) -> type[APIStatusError]:
     """The `APIStatusError` subclass for an HTTP status."""
-    if status >= 500:
+    if 500 <= status < 600:
         return InternalServerError
     return _ERRORS_BY_STATUS.get(status, APIStatusError)
 
@@ -141,9 +141,17 @@ def read_error(
     *,
     endpoint: str,
     truncated: bool = False,
+    secrets: Sequence[str] = (),
 ) -> APIStatusError:
-    """The typed error for a non-2xx reply (returned, not raised)."""
+    """The typed error for a non-2xx reply (returned, not raised).
+
+    ``secrets`` (the credentials, the code and tokens that were sent) are redacted
+    wherever the body echoes them, so no message, attribute or log line can show one.
+    """
+    echoed = [secret for secret in secrets if secret and secret.encode() in body]
     data = _decode_object(body) if not truncated else None
+    if data is not None and echoed:
+        data = scrub_json(data, echoed)
     cls = error_class_for(status)
     fields: dict[str, Any]
     if data is not None and isinstance(data.get("error_type"), str):
@@ -164,13 +172,14 @@ def read_error(
             summary += f": {printable_excerpt(error_message, _MESSAGE_CHARS)}"
         context = f"request_id: {printable_excerpt(request_id, 100)}, " if request_id else ""
     else:
-        excerpt = printable_excerpt(body.decode("utf-8", "replace"), ERROR_EXCERPT_CHARS)
+        text = scrub(body.decode("utf-8", "replace"), echoed)
+        excerpt = printable_excerpt(text, ERROR_EXCERPT_CHARS)
         fields = {"body": excerpt}
         summary = f"{status}, not a Stytch error body"
         if truncated:
             summary += f" (over {MAX_REPLY_BYTES} bytes; it was not read further)"
-        if 300 <= status < 400:
-            location = printable_excerpt(headers.get("Location", ""), 100)
+        if 300 <= status < 400 and headers.get("Location"):
+            location = printable_excerpt(scrub(headers["Location"], secrets), 100)
             summary += f" (a redirect to {location!r}; redirects are not followed)"
         if excerpt:
             summary += f": {excerpt!r}"

@@ -33,7 +33,7 @@ from stytch_b2b_otp import _constants
 
 __all__ = ["Failure", "FailureKind", "RetryDecision", "RetryPolicy", "parse_retry_after"]
 
-_SECONDS = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,6})?")
+_SECONDS = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,20})?")
 
 
 class FailureKind(enum.Enum):
@@ -122,6 +122,13 @@ class RetryPolicy:
     )
     retry_server_errors: bool = attrs.field(default=False, validator=_flag)
 
+    def __attrs_post_init__(self) -> None:
+        if self.initial_delay > self.max_delay:
+            raise ValueError(
+                "RetryPolicy.initial_delay must not exceed RetryPolicy.max_delay "
+                f"({self.initial_delay:g} > {self.max_delay:g})"
+            )
+
     def backoff(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
         """The delay before retrying after failed attempt number ``attempt`` (1-based).
 
@@ -166,7 +173,7 @@ class RetryPolicy:
             if retry_after is None:
                 return RetryDecision(False, 0.0, "rate limited, and no Retry-After to wait out")
             return self._after_retry_after(attempt, retry_after, rng, "rate limited")
-        if status >= 500:
+        if 500 <= status < 600:
             if not self.retry_server_errors:
                 return RetryDecision(False, 0.0, "server errors are not retried by default")
             retry_after = parse_retry_after(headers, now)
@@ -201,6 +208,8 @@ def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = Non
     if not headers:
         return None
     value = headers.get("Retry-After")
+    if value is None:  # a plain mapping (a test's dict): names are case-insensitive
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     if value is None:
         return None
     value = value.strip()

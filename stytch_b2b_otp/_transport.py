@@ -10,6 +10,7 @@ first use, inside the running loop, and closes only a session it created.
 from __future__ import annotations
 
 import asyncio
+import base64
 import math
 import platform
 import ssl as _ssl
@@ -144,6 +145,12 @@ class Transport:
     def closed(self) -> bool:
         """Whether `close` was called."""
         return self._closed
+
+    def credentials(self) -> tuple[str, ...]:
+        """The secret, and the Basic token it travels in: for `_redact.scrub` only."""
+        token = self._headers["Authorization"].removeprefix("Basic ")
+        secret = base64.b64decode(token).decode().partition(":")[2]
+        return secret, token
 
     @property
     def pool_size(self) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from typing import Any
 
 import pytest
 
@@ -70,6 +71,8 @@ def test_the_tree_is_as_documented(child: type[Exception], parent: type[Exceptio
         (502, InternalServerError),
         (503, InternalServerError),
         (599, InternalServerError),
+        (600, APIStatusError),
+        (999, APIStatusError),
         (405, APIStatusError),
         (422, APIStatusError),
         (302, APIStatusError),
@@ -155,6 +158,47 @@ def test_a_redirect_says_it_was_not_followed() -> None:
     assert type(error) is APIStatusError
     assert "redirects are not followed" in str(error)
     assert "https://elsewhere.test/" in str(error)
+
+
+def test_a_3xx_without_a_location_does_not_claim_a_redirect() -> None:
+    error = read_error(304, {}, b"", endpoint=SEND)
+    assert type(error) is APIStatusError
+    assert "redirect" not in str(error)
+
+
+SECRETS = ("secret-test-abcdef", "c2VjcmV0LXRlc3Q=", "987654", "ist-test-abcdef")
+ECHOES = [
+    (
+        404,
+        {
+            **ERRORS["otp_code_not_found"],
+            "error_message": "code 987654 for ist-test-abcdef not found",
+            "error_details": {"echo": ["secret-test-abcdef"]},
+        },
+    ),
+    (502, "<pre>POST code=987654 Authorization: Basic c2VjcmV0LXRlc3Q=</pre>"),
+    (401, '{"message": "bad secret secret-test-abcdef"}'),
+]
+
+
+@pytest.mark.parametrize(("status", "payload"), ECHOES)
+def test_a_body_echoing_what_was_sent_is_redacted_everywhere(status: int, payload: Any) -> None:
+    body = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
+    error = read_error(status, {}, body, endpoint=SEND, secrets=SECRETS)
+    shown = [str(error), repr(error), repr(error.body), repr(vars(error))]
+    for secret in SECRETS:
+        assert all(secret not in text for text in shown), secret
+    assert "<redacted>" in str(error)
+    if isinstance(payload, dict):
+        assert error.error_message == "code <redacted> for <redacted> not found"
+        assert error.error_type == payload["error_type"]
+
+
+def test_redaction_leaves_a_body_that_echoes_nothing_untouched() -> None:
+    payload = ERRORS["otp_code_not_found"]
+    error = read_error(404, {}, json.dumps(payload).encode(), endpoint=SEND, secrets=SECRETS)
+    assert error.body == payload
+    assert error.error_message == payload["error_message"]
 
 
 def test_a_truncated_error_body_is_not_parsed() -> None:

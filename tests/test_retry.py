@@ -74,6 +74,7 @@ DECISIONS: list[tuple[RetryPolicy, int, Failure, dict[str, str] | None, bool, fl
     (SERVER_ERRORS, 1, status(404), {"Retry-After": "1"}, False, None),
     (SERVER_ERRORS, 1, status(409), None, False, None),
     (SERVER_ERRORS, 1, status(302), None, False, None),
+    (SERVER_ERRORS, 1, status(600), None, False, None),  # not HTTP's 5xx
     # Retries disabled.
     (RetryPolicy(max_retries=0), 1, CONNECT, None, False, None),
     (RetryPolicy(max_retries=0), 1, status(429), {"Retry-After": "1"}, False, None),
@@ -121,6 +122,9 @@ def test_jitter_spreads_concurrent_retries() -> None:
         ({"Retry-After": "5"}, 5.0),
         ({"Retry-After": " 5 "}, 5.0),
         ({"Retry-After": "0.25"}, 0.25),
+        ({"Retry-After": "10.0000001"}, 10.0000001),
+        ({"retry-after": "5"}, 5.0),  # a plain dict: header names are case-insensitive
+        ({"RETRY-AFTER": "5"}, 5.0),
         ({"Retry-After": "-1"}, None),
         ({"Retry-After": "inf"}, None),
         ({"Retry-After": "nan"}, None),
@@ -151,6 +155,7 @@ def test_parse_retry_after(headers: dict[str, str] | None, expected: float | Non
         ({"max_delay": float("inf")}, "max_delay"),
         ({"max_retry_after": "10"}, "max_retry_after"),
         ({"retry_server_errors": 1}, "retry_server_errors"),
+        ({"initial_delay": 10, "max_delay": 1}, "initial_delay"),
     ],
 )
 def test_policy_rejects_bad_values_naming_the_field(kwargs: dict[str, Any], field: str) -> None:

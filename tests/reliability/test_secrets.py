@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from unittest.mock import ANY
 
 import pytest
+from aiohttp import web
 
 from stytch_b2b_otp import (
     APIConnectionError,
@@ -43,6 +44,7 @@ from stytch_b2b_otp import (
 )
 from stytch_b2b_otp.emulator import Emulator, EmulatorConfig
 from tests.conftest import MemberIds
+from tests.servers import FakeStytch
 
 PROJECT_ID = "project-test-5e1c0d9a-7b3f-4c2e-9a8d-0f1e2d3c4b5a"
 SECRET = "secret-test-SENTINEL-q7Xw9Lk4Vb8Np3Rt6Yz2Hm5J"
@@ -378,3 +380,54 @@ async def test_a_reply_object_keeps_its_secrets_out_of_repr_and_str() -> None:
         assert not [text for text in texts if secret in text]
     # The secrets are still there for the caller, of course.
     assert reply.raw["session_token"] == reply.session_token
+
+
+ECHO_IST = "intermediate-session-SENTINEL-w3Rt8Yq1Lp5Zx9Kc"
+
+
+async def test_an_error_reply_echoing_the_request_is_redacted_everywhere(
+    fake_stytch: FakeStytch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A gateway or a future Stytch message quoting the request back (the code, the
+    token, the Authorization header) shows none of it in errors or log lines."""
+
+    async def echo(request: web.Request) -> web.Response:
+        basic = request.headers["Authorization"]
+        credentials = base64.b64decode(basic.removeprefix("Basic ")).decode()
+        sent = f"{basic} ({credentials}) {(await request.read()).decode()}"
+        if len(fake_stytch.seen) == 1:  # a retried 429, so a retry log line is written too
+            return web.json_response(
+                {"status_code": 429, "error_type": "too_many_requests", "error_message": sent},
+                status=429,
+                headers={"Retry-After": "0"},
+            )
+        if request.path == SEND:
+            return web.Response(status=502, text=f"<pre>{sent}</pre>", content_type="text/html")
+        error = {"status_code": 404, "error_type": "otp_code_not_found", "error_message": sent}
+        return web.json_response({**error, "error_details": {"sent": sent}}, status=404)
+
+    fake_stytch.handler = echo
+    evidence = Evidence()
+    secrets = [SECRET, _basic(PROJECT_ID, SECRET), WRONG_CODES[0], ECHO_IST]
+    with caplog.at_level(logging.DEBUG):
+        async with StytchB2BClient(
+            PROJECT_ID, SECRET, base_url=fake_stytch.base_url, retry=FAST
+        ) as client:
+            ids: dict[str, Any] = {
+                "organization_id": "organization-test-1",
+                "member_id": "member-test-1",
+            }
+            auth = client.otps.sms.authenticate(
+                **ids, code=WRONG_CODES[0], intermediate_session_token=ECHO_IST
+            )
+            not_found = await _expect(evidence, NotFoundError, auth)
+            send = client.otps.sms.send(**ids, intermediate_session_token=ECHO_IST)
+            bad_gateway = await _expect(evidence, InternalServerError, send)
+    evidence.records(caplog.records)
+    for error in (not_found, bad_gateway):
+        evidence.add("body", error.body)
+        assert "<redacted>" in str(error)
+    assert "retrying" in caplog.text  # the 429 was retried, and logged
+    assert len(fake_stytch.seen) == 3
+    for secret in secrets:
+        assert evidence.find(secret) == [], secret
