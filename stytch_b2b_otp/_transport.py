@@ -23,6 +23,7 @@ from yarl import URL
 
 from stytch_b2b_otp import _constants
 from stytch_b2b_otp._exceptions import APIConnectionError, APITimeoutError, ClientClosedError
+from stytch_b2b_otp._redact import printable_excerpt
 from stytch_b2b_otp._retry import FailureKind
 from stytch_b2b_otp._version import __version__
 
@@ -285,6 +286,13 @@ def _map_failure(
     if isinstance(exc, aiohttp.ClientSSLError):  # a handshake cut short: transient
         return FailureKind.CONNECT, APIConnectionError(
             f"the TLS handshake failed ({type(exc.os_error).__name__}) [{where}]",
+            endpoint=path,
+            request_sent=False,
+        )
+    if isinstance(exc, aiohttp.ClientHttpProxyError):  # the tunnel was refused
+        return FailureKind.CONNECT, APIConnectionError(
+            f"the proxy refused to open a tunnel to Stytch ({exc.status} "
+            f"{printable_excerpt(exc.message, 100)}); the request was not sent [{where}]",
             endpoint=path,
             request_sent=False,
         )

@@ -31,6 +31,8 @@ from typing import Any
 import aiohttp
 import pytest
 import trustme
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 import stytch_b2b_otp
 import stytch_b2b_otp.emulator
@@ -594,13 +596,17 @@ async def test_each_error_type_is_raised_as_the_documented_class() -> None:
 
 KEY: Any = SimpleNamespace(host="test.stytch.com", port=443, ssl=True, is_ssl=True)
 SEND = "/v1/b2b/otps/sms/send"
+PROXY = URL("http://127.0.0.1:3128")
+PROXY_INFO = aiohttp.RequestInfo(PROXY, "CONNECT", CIMultiDictProxy(CIMultiDict()), PROXY)
 
 # Each row of the retry table, by its first cell: the failures it stands for.
 TRANSPORT_ROWS: dict[str, list[BaseException]] = {
-    "Could not connect: refused, DNS failure, TLS handshake cut short": [
+    "Could not connect: refused, DNS failure, TLS handshake cut short, a proxy refusing the "
+    "tunnel": [
         aiohttp.ClientConnectorError(KEY, ConnectionRefusedError(111, "refused")),
         aiohttp.ClientConnectorError(KEY, socket.gaierror(-2, "Name or service not known")),
         aiohttp.ClientConnectorSSLError(KEY, ssl.SSLEOFError(8, "EOF in violation")),
+        aiohttp.ClientHttpProxyError(PROXY_INFO, (), status=407, message="Proxy Auth Required"),
     ],
     "No connection within the connect timeout (pool wait included)": [
         aiohttp.ConnectionTimeoutError("pool"),

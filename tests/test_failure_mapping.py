@@ -19,6 +19,8 @@ from stytch_b2b_otp._transport import DEFAULT_TIMEOUT, _map_failure, _without_cr
 
 KEY: Any = SimpleNamespace(host="test.stytch.com", port=443, ssl=True, is_ssl=True)
 PATH = "/v1/b2b/otps/sms/send"
+PROXY_URL = URL("http://127.0.0.1:3128")
+PROXY_INFO = aiohttp.RequestInfo(PROXY_URL, "CONNECT", CIMultiDictProxy(CIMultiDict()), PROXY_URL)
 
 # (aiohttp exception, kind, SDK class, request_sent)
 TABLE: list[tuple[BaseException, FailureKind, type[APIConnectionError], bool]] = [
@@ -51,6 +53,12 @@ TABLE: list[tuple[BaseException, FailureKind, type[APIConnectionError], bool]] =
     (
         aiohttp.ServerFingerprintMismatch(b"a" * 32, b"b" * 32, "test.stytch.com", 443),
         FailureKind.TLS,
+        APIConnectionError,
+        False,
+    ),
+    (  # the proxy refused the tunnel: nothing reached Stytch
+        aiohttp.ClientHttpProxyError(PROXY_INFO, (), status=407, message="Proxy Auth Required"),
+        FailureKind.CONNECT,
         APIConnectionError,
         False,
     ),

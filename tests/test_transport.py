@@ -420,3 +420,38 @@ async def test_a_body_shorter_than_its_content_length_is_a_connection_error() ->
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_a_proxy_refusing_the_tunnel_is_a_failure_to_connect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The request never reached Stytch, so the error says so, and it is retried."""
+    tunnels: list[bytes] = []
+
+    async def refusing_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        tunnels.append((await reader.readuntil(b"\r\n\r\n")).split(b" ", 1)[0])
+        writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(refusing_proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{port}")
+    try:
+        async with aiohttp.ClientSession(trust_env=True) as session:
+            client = StytchB2BClient(
+                PROJECT_ID, SECRET, base_url="https://api.example.test", session=session, retry=FAST
+            )
+            with pytest.raises(APIConnectionError) as caught:
+                await client.otps.sms.send(**IDS)
+        assert type(caught.value) is APIConnectionError
+        assert caught.value.request_sent is False
+        assert "proxy refused" in str(caught.value)
+        assert "407" in str(caught.value)
+        assert isinstance(caught.value.__cause__, aiohttp.ClientHttpProxyError)
+        assert tunnels == [b"CONNECT"] * 3  # the first attempt and two retries
+    finally:
+        server.close()
+        await server.wait_closed()
