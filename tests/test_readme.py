@@ -42,7 +42,7 @@ async def test_the_emulator_block_sends_a_code() -> None:
     assert len(namespace["code"]) == 6
 
 
-async def test_the_fastapi_block_maps_a_wrong_code_to_401(emulator_env: Emulator) -> None:
+async def test_the_fastapi_block_sends_then_authenticates(emulator_env: Emulator) -> None:
     emu = emulator_env
     namespace: dict[str, Any] = {}
     source = _block("stytch_lifespan").replace(
@@ -55,19 +55,50 @@ async def test_the_fastapi_block_maps_a_wrong_code_to_401(emulator_env: Emulator
         org.organization_id, email_address="ada@acme.test", mfa_phone_number="+12025550162"
     )
     ist = emu.create_intermediate_session(org.organization_id, member.member_id)
-    params = {
-        "organization_id": org.organization_id,
-        "member_id": member.member_id,
-        "ist": ist,
-        "code": "000000",
-    }
+    params = {"organization_id": org.organization_id, "member_id": member.member_id, "ist": ist}
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://app.test"
         ) as http,
     ):
-        reply = await http.post("/mfa/sms/verify", params=params)
-    assert reply.status_code == 401
-    assert reply.json() == {"detail": "That code did not work."}
-    assert emu.calls("authenticate") == 1
+        sent = await http.post("/mfa/sms/send", params=params)
+        code = emu.last_code(member.member_id)
+        wrong = "000000" if code != "000000" else "111111"
+        malformed = await http.post("/mfa/sms/verify", params={**params, "code": "12345"})
+        refused = await http.post("/mfa/sms/verify", params={**params, "code": wrong})
+        verified = await http.post("/mfa/sms/verify", params={**params, "code": code})
+        emu.advance_time(130)  # the code has expired (and the token was used): still a 401
+        expired = await http.post("/mfa/sms/verify", params={**params, "code": code})
+    assert sent.status_code == 200
+    assert malformed.status_code == 400
+    assert malformed.json() == {"detail": "Enter the 6-digit code."}
+    assert refused.status_code == 401
+    assert refused.json() == {"detail": "That code did not work."}
+    assert verified.status_code == 200
+    assert verified.json()["member_id"] == member.member_id
+    assert verified.json()["session_jwt"]
+    assert expired.status_code == 401
+    assert emu.calls("send") == 1
+    assert emu.calls("authenticate") == 3  # the malformed code never left the app
+
+
+async def test_the_error_handling_block_answers_each_case() -> None:
+    namespace: dict[str, Any] = {}
+    exec(_compile(_block("async def send_code(")), namespace)  # noqa: S102
+    send_code = namespace["send_code"]
+    async with Emulator() as emu:
+        org = emu.create_organization(name="Acme")
+        member = emu.create_member(
+            org.organization_id, email_address="ada@acme.test", mfa_phone_number="+12025550162"
+        )
+        ist = emu.create_intermediate_session(org.organization_id, member.member_id)
+        ids = (org.organization_id, member.member_id, ist)
+        async with emu.client(timeout=0.5) as client:
+            assert await send_code(client, *ids) == "Code sent."
+            emu.inject_fault("send", status=429, retry_after=3600)
+            assert await send_code(client, *ids) == "Too many codes: try again in 3600 seconds."
+            emu.inject_fault("send", delay=2.0)
+            assert await send_code(client, *ids) == (
+                "If no code arrives within a minute, ask for a new one."
+            )
