@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from stytch_b2b_otp import _constants
 from stytch_b2b_otp._config import authorization_header, resolve_base_url, resolve_credential
-from stytch_b2b_otp._exceptions import InvalidResponseError, RateLimitError, StytchError
+from stytch_b2b_otp._exceptions import (
+    ClientClosedError,
+    InvalidResponseError,
+    RateLimitError,
+    StytchError,
+)
 from stytch_b2b_otp._otp_sms import Otps
 from stytch_b2b_otp._redact import printable_excerpt
 from stytch_b2b_otp._replies import read_error, read_success
@@ -91,7 +96,8 @@ class StytchB2BClient:
     Raises:
         ValueError: A credential is missing, empty or has control characters
             (the message names the variable), or an option is invalid.
-        TypeError: ``session``, ``ssl`` or ``retry`` has the wrong type.
+        TypeError: ``session``, ``ssl``, ``retry``, ``timeout`` or ``trace_configs``
+            has the wrong type.
     """
 
     def __init__(
@@ -170,7 +176,8 @@ class StytchB2BClient:
 
         Raises:
             ValueError: ``timeout`` is not a positive number of seconds.
-            TypeError: ``retry`` is not a `RetryPolicy`.
+            TypeError: ``timeout`` is not a number or an ``aiohttp.ClientTimeout``,
+                or ``retry`` is not a `RetryPolicy`.
         """
         view = object.__new__(type(self))
         view._project_id = self._project_id
@@ -186,10 +193,16 @@ class StytchB2BClient:
 
         A borrowed ``session=`` is left open. Calls made afterwards raise
         `ClientClosedError`.
+
+        Raises:
+            RuntimeError: The pool was opened in another event loop; close the client
+                in the loop that used it.
         """
         await self._transport.close()
 
     async def __aenter__(self) -> StytchB2BClient:
+        if self.closed:
+            raise ClientClosedError("this StytchB2BClient was closed; create a new one")
         return self
 
     async def __aexit__(

@@ -33,9 +33,18 @@ def resolve_credential(value: str | None, *, argument: str, env: str) -> str:
         source = env
     if value is not None and not isinstance(value, str):
         raise TypeError(f"{argument} must be a string")
-    if value is None or not value.strip():
+    if value is None:
         raise ValueError(
             f"{argument} is missing: pass {argument}= or set the {env} environment variable"
+        )
+    if not value.strip():
+        if source == env:
+            raise ValueError(
+                f"the {env} environment variable is empty: set it, or pass {argument}="
+            )
+        raise ValueError(
+            f"{argument} is empty: pass a non-empty {argument}=, or leave it out to read "
+            f"the {env} environment variable"
         )
     if _CONTROL.search(value):
         raise ValueError(f"{source} contains a control character (a stray newline?)")
@@ -78,6 +87,8 @@ def resolve_base_url(project_id: str, base_url: str | None) -> str:
         port = parts.port
     except ValueError:
         raise ValueError("base_url is not a valid URL (bad port or brackets?)") from None
+    if port == 0:
+        raise ValueError("base_url has port 0, which no server listens on")
     host = parts.hostname
     if parts.scheme not in ("http", "https") or not host:
         raise ValueError("base_url must be an http:// or https:// URL with a host")

@@ -50,6 +50,7 @@ def resolve_timeout(value: float | aiohttp.ClientTimeout | None) -> aiohttp.Clie
     is used as given: keep its ``connect`` below ``total`` for the same reason.
 
     Raises:
+        TypeError: Neither a number, an ``aiohttp.ClientTimeout`` nor ``None``.
         ValueError: Not a positive, finite number of seconds.
     """
     if value is None:
@@ -57,7 +58,7 @@ def resolve_timeout(value: float | aiohttp.ClientTimeout | None) -> aiohttp.Clie
     if isinstance(value, aiohttp.ClientTimeout):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError("timeout must be seconds (a number), an aiohttp.ClientTimeout, or None")
+        raise TypeError("timeout must be seconds (a number), an aiohttp.ClientTimeout, or None")
     if not value > 0 or math.isinf(value):
         raise ValueError("timeout must be a positive, finite number of seconds")
     seconds = float(value)
@@ -112,7 +113,8 @@ class Transport:
         # aiohttp before 3.11 cannot send an absolute URL through a session with a base_url.
         if session is not None and getattr(session, "_base_url", None) is not None:
             raise ValueError("the session passed as session= must not have a base_url")
-        if session is not None and trace_configs:
+        traces = _trace_list(trace_configs)
+        if session is not None and traces:
             raise ValueError(
                 "trace_configs apply to the session the client creates; with session=, "
                 "add them to your own aiohttp.ClientSession instead"
@@ -125,7 +127,7 @@ class Transport:
         self._request_ssl: _ssl.SSLContext | bool = (
             ssl if ssl is not None and session is not None else True
         )
-        self._trace_configs = list(trace_configs or ())
+        self._trace_configs = traces
         self._session = session
         self._owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -185,16 +187,26 @@ class Transport:
         if session is None:
             session = self._session = self._create_session()
             self._loop = loop
-        elif self._owns_session and loop is not self._loop:
-            raise RuntimeError(
-                "this StytchB2BClient's connection pool belongs to another event loop; "
-                "create one client per event loop (for example in your app's lifespan)"
-            )
+        elif self._owns_session:
+            self._check_loop(loop)
         elif session.closed:
             raise ClientClosedError(
                 "the aiohttp.ClientSession passed as session= was closed by its owner"
             )
+        elif getattr(session, "_loop", loop) is not loop:
+            raise RuntimeError(
+                "the aiohttp.ClientSession passed as session= belongs to another event "
+                "loop; a session (and a client borrowing it) works in the loop it was made in"
+            )
         return session
+
+    def _check_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        if loop is not self._loop:
+            raise RuntimeError(
+                "this StytchB2BClient's connection pool belongs to another event loop; "
+                "create one client per event loop (for example in your app's lifespan), "
+                "and close it in that loop"
+            )
 
     def _create_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -246,13 +258,36 @@ class Transport:
             raise TransportError(kind, error) from _without_credentials(exc)
 
     async def close(self) -> None:
-        """Close the owned session and its connections; idempotent."""
+        """Close the owned session and its connections; idempotent.
+
+        Raises:
+            RuntimeError: The pool was opened in another event loop, which alone can
+                close its connections.
+        """
         if self._closed:
             return
+        if self._session is not None and self._owns_session:
+            self._check_loop(asyncio.get_running_loop())
         self._closed = True
         session, self._session = self._session, None
         if session is not None and self._owns_session:
             await session.close()
+
+
+def _trace_list(trace_configs: object) -> list[aiohttp.TraceConfig]:
+    """``trace_configs`` as a list, checked now rather than at the first call.
+
+    Raises:
+        TypeError: Not a sequence of ``aiohttp.TraceConfig`` (a single one included).
+    """
+    if trace_configs is None:
+        return []
+    if not isinstance(trace_configs, Sequence) or not all(
+        isinstance(trace, aiohttp.TraceConfig) for trace in trace_configs
+    ):
+        raise TypeError("trace_configs must be a sequence of aiohttp.TraceConfig objects")
+    traces: list[aiohttp.TraceConfig] = list(trace_configs)
+    return traces
 
 
 async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:

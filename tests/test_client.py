@@ -121,6 +121,7 @@ def test_base_url_rules(project_id: str, base_url: str | None, resolved: str) ->
         "https://login.acme.test/?x=1",
         "https://login.acme.test/#frag",
         "https://login.acme.test:99999",
+        "https://login.acme.test:0",
         "https://login.acme.test /",
         "",
     ],
@@ -194,8 +195,10 @@ def test_default_timeouts_fail_fast_on_connect_and_wait_out_stytch() -> None:
         ({"timeout": 0}, ValueError),
         ({"timeout": -1}, ValueError),
         ({"timeout": float("inf")}, ValueError),
-        ({"timeout": "5"}, ValueError),
-        ({"timeout": True}, ValueError),
+        ({"timeout": "5"}, TypeError),
+        ({"timeout": True}, TypeError),
+        ({"trace_configs": [1]}, TypeError),
+        ({"trace_configs": aiohttp.TraceConfig()}, TypeError),  # one, not a sequence
         ({"max_connections": 0}, ValueError),
         ({"max_connections": 1.5}, TypeError),
         ({"retry": 3}, TypeError),
@@ -271,6 +274,33 @@ async def test_closing_a_view_closes_the_shared_pool() -> None:
     assert client.closed
     with pytest.raises(ClientClosedError):
         await client.otps.sms.send(organization_id="o", member_id="m")
+
+
+async def test_a_closed_client_cannot_be_entered_again() -> None:
+    client = StytchB2BClient(PROJECT_ID, SECRET)
+    async with client:
+        pass
+    with pytest.raises(ClientClosedError):
+        async with client:
+            pass
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            "",
+            "secret is empty: pass a non-empty secret=, or leave it out to read the STYTCH_SECRET",
+        ),
+        (None, "the STYTCH_SECRET environment variable is empty: set it, or pass secret="),
+    ],
+)
+def test_an_empty_credential_says_where_it_came_from(
+    monkeypatch: pytest.MonkeyPatch, given: str | None, message: str
+) -> None:
+    monkeypatch.setenv("STYTCH_SECRET", "" if given is None else SECRET)
+    with pytest.raises(ValueError, match=message):
+        StytchB2BClient(PROJECT_ID, given)
 
 
 def test_user_agent_names_the_sdk_python_and_aiohttp() -> None:

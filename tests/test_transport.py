@@ -326,6 +326,49 @@ def test_a_client_is_bound_to_the_loop_that_first_used_it() -> None:
     assert len(server.seen) == 1
 
 
+def test_a_client_is_closed_in_the_loop_that_used_it() -> None:
+    """Closing from another loop would leave the pool's sockets open: it is refused."""
+    first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
+    try:
+        server = FakeStytch()
+        first.run_until_complete(server.__aenter__())
+        client = client_for(server)
+        first.run_until_complete(client.otps.sms.send(**IDS))
+        with pytest.raises(RuntimeError, match="close it in that loop"):
+            second.run_until_complete(client.close())
+        closed = [client.closed]
+        first.run_until_complete(client.close())
+        closed.append(client.closed)
+        assert closed == [False, True]
+        second.run_until_complete(client.close())  # closed: idempotent from anywhere
+        first.run_until_complete(server.__aexit__(None, None, None))
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_borrowed_session_from_another_loop_is_named_as_the_problem() -> None:
+    first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
+    try:
+        server = FakeStytch()
+        first.run_until_complete(server.__aenter__())
+
+        async def make_session() -> aiohttp.ClientSession:
+            return aiohttp.ClientSession()
+
+        session = first.run_until_complete(make_session())
+        client = client_for(server, session=session)
+        with pytest.raises(RuntimeError, match="passed as session= belongs to another event loop"):
+            second.run_until_complete(client.otps.sms.send(**IDS))
+        first.run_until_complete(client.otps.sms.send(**IDS))  # its own loop: fine
+        first.run_until_complete(session.close())
+        first.run_until_complete(server.__aexit__(None, None, None))
+    finally:
+        first.close()
+        second.close()
+    assert len(server.seen) == 1
+
+
 async def test_redirects_are_not_followed(fake_stytch: FakeStytch) -> None:
     fake_stytch.reply(302, body=b"", headers={"Location": "/elsewhere"})
     async with client_for(fake_stytch) as client:
