@@ -257,6 +257,7 @@ class StytchB2BClient:
                     reply.body,
                     endpoint=path,
                     truncated=reply.truncated,
+                    cut_off=reply.cut_off,
                     # Redacted wherever the body echoes them.
                     secrets=(*self._transport.credentials(), *request._secrets()),
                 )

@@ -141,6 +141,7 @@ def read_error(
     *,
     endpoint: str,
     truncated: bool = False,
+    cut_off: bool = False,
     secrets: Sequence[str] = (),
 ) -> APIStatusError:
     """The typed error for a non-2xx reply (returned, not raised).
@@ -178,6 +179,8 @@ def read_error(
         summary = f"{status}, not a Stytch error body"
         if truncated:
             summary += f" (over {MAX_REPLY_BYTES} bytes; it was not read further)"
+        if cut_off:
+            summary = f"{status}; the connection broke while its body was read"
         if 300 <= status < 400 and headers.get("Location"):
             location = printable_excerpt(scrub(headers["Location"], secrets), 100)
             summary += f" (a redirect to {location!r}; redirects are not followed)"

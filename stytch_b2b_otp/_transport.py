@@ -71,12 +71,17 @@ def resolve_timeout(value: float | aiohttp.ClientTimeout | None) -> aiohttp.Clie
 
 @attrs.frozen
 class Reply:
-    """One HTTP reply, fully read (or cut at the size limit: ``truncated``)."""
+    """One HTTP reply, fully read.
+
+    Or cut at the size limit (``truncated``); or, for an error status, with a body
+    that broke off (``cut_off``, ``body`` empty).
+    """
 
     status: int
     headers: Mapping[str, str]
     body: bytes
     truncated: bool = False
+    cut_off: bool = False
 
 
 class TransportError(Exception):
@@ -240,15 +245,22 @@ class Transport:
                 auto_decompress=True,
                 ssl=self._request_ssl,
             ) as response:
-                length = response.content_length
-                if (
-                    length is not None
-                    and length <= _constants.MAX_REPLY_BYTES
-                    and "Content-Encoding" not in response.headers
-                ):  # the usual reply: its size known, and small enough to read at once
-                    return Reply(response.status, response.headers, await response.read())
-                payload, truncated = await _read_limited(response, _constants.MAX_REPLY_BYTES)
-                return Reply(response.status, response.headers, payload, truncated)
+                try:
+                    length = response.content_length
+                    if (
+                        length is not None
+                        and length <= _constants.MAX_REPLY_BYTES
+                        and "Content-Encoding" not in response.headers
+                    ):  # the usual reply: its size known, and small enough to read at once
+                        return Reply(response.status, response.headers, await response.read())
+                    payload, truncated = await _read_limited(response, _constants.MAX_REPLY_BYTES)
+                    return Reply(response.status, response.headers, payload, truncated)
+                except aiohttp.ClientError as exc:
+                    if 200 <= response.status < 300 or isinstance(exc, asyncio.TimeoutError):
+                        raise
+                    # An error status arrived whole and only its body broke off: the
+                    # status alone decides the error (a 429 keeps its Retry-After).
+                    return Reply(response.status, response.headers, b"", cut_off=True)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             if self._closed:
                 raise ClientClosedError(

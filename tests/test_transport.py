@@ -465,6 +465,35 @@ async def test_a_body_shorter_than_its_content_length_is_a_connection_error() ->
         await server.wait_closed()
 
 
+async def test_an_error_status_whose_body_breaks_off_still_maps_by_status() -> None:
+    """The status line arrived, so it decides: a 429 is still retried after Retry-After."""
+    replies = [
+        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Length: 1000\r\n\r\n{",
+        b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 1000\r\n\r\n<html>",
+    ]
+
+    async def breaking(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(replies.pop(0) if replies else b"HTTP/1.1 500 x\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(breaking, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with StytchB2BClient(
+            PROJECT_ID, SECRET, base_url=f"http://127.0.0.1:{port}", retry=FAST
+        ) as client:
+            with pytest.raises(InternalServerError) as caught:
+                await client.otps.sms.send(**IDS)
+        assert caught.value.status_code == 502
+        assert "broke while its body was read" in str(caught.value)
+        assert replies == []  # the 429 was retried, the 502 was not
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def test_a_proxy_refusing_the_tunnel_is_a_failure_to_connect(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
