@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import gzip
 import json
 import socket
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -56,6 +57,20 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def raw_server(handler: Handler) -> AsyncIterator[int]:
+    """A raw asyncio server on 127.0.0.1 (for replies aiohttp.web cannot send); its port."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -450,19 +465,16 @@ async def test_a_body_shorter_than_its_content_length_is_a_connection_error() ->
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(short_body, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with StytchB2BClient(
+    async with (
+        raw_server(short_body) as port,
+        StytchB2BClient(
             PROJECT_ID, SECRET, base_url=f"http://127.0.0.1:{port}", retry=FAST
-        ) as client:
-            with pytest.raises(APIConnectionError) as caught:
-                await client.otps.sms.send(**IDS)
-        assert type(caught.value) is APIConnectionError
-        assert caught.value.request_sent is True
-    finally:
-        server.close()
-        await server.wait_closed()
+        ) as client,
+    ):
+        with pytest.raises(APIConnectionError) as caught:
+            await client.otps.sms.send(**IDS)
+    assert type(caught.value) is APIConnectionError
+    assert caught.value.request_sent is True
 
 
 async def test_an_error_status_whose_body_breaks_off_still_maps_by_status() -> None:
@@ -478,20 +490,17 @@ async def test_an_error_status_whose_body_breaks_off_still_maps_by_status() -> N
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(breaking, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with StytchB2BClient(
+    async with (
+        raw_server(breaking) as port,
+        StytchB2BClient(
             PROJECT_ID, SECRET, base_url=f"http://127.0.0.1:{port}", retry=FAST
-        ) as client:
-            with pytest.raises(InternalServerError) as caught:
-                await client.otps.sms.send(**IDS)
-        assert caught.value.status_code == 502
-        assert "broke while its body was read" in str(caught.value)
-        assert replies == []  # the 429 was retried, the 502 was not
-    finally:
-        server.close()
-        await server.wait_closed()
+        ) as client,
+    ):
+        with pytest.raises(InternalServerError) as caught:
+            await client.otps.sms.send(**IDS)
+    assert caught.value.status_code == 502
+    assert "broke while its body was read" in str(caught.value)
+    assert replies == []  # the 429 was retried, the 502 was not
 
 
 async def test_a_proxy_refusing_the_tunnel_is_a_failure_to_connect(
@@ -506,24 +515,19 @@ async def test_a_proxy_refusing_the_tunnel_is_a_failure_to_connect(
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(refusing_proxy, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
     for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{port}")
-    try:
+    async with raw_server(refusing_proxy) as port:
+        monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{port}")
         async with aiohttp.ClientSession(trust_env=True) as session:
             client = StytchB2BClient(
                 PROJECT_ID, SECRET, base_url="https://api.example.test", session=session, retry=FAST
             )
             with pytest.raises(APIConnectionError) as caught:
                 await client.otps.sms.send(**IDS)
-        assert type(caught.value) is APIConnectionError
-        assert caught.value.request_sent is False
-        assert "proxy refused" in str(caught.value)
-        assert "407" in str(caught.value)
-        assert isinstance(caught.value.__cause__, aiohttp.ClientHttpProxyError)
-        assert tunnels == [b"CONNECT"] * 3  # the first attempt and two retries
-    finally:
-        server.close()
-        await server.wait_closed()
+    assert type(caught.value) is APIConnectionError
+    assert caught.value.request_sent is False
+    assert "proxy refused" in str(caught.value)
+    assert "407" in str(caught.value)
+    assert isinstance(caught.value.__cause__, aiohttp.ClientHttpProxyError)
+    assert tunnels == [b"CONNECT"] * 3  # the first attempt and two retries
