@@ -9,7 +9,7 @@ import gzip
 import json
 import socket
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -324,63 +324,59 @@ async def test_close_while_a_call_is_in_flight_raises_client_closed(
         await call
 
 
-def test_a_client_is_bound_to_the_loop_that_first_used_it() -> None:
+Loops = tuple[asyncio.AbstractEventLoop, asyncio.AbstractEventLoop, FakeStytch]
+
+
+@pytest.fixture
+def two_loops() -> Iterator[Loops]:
+    """Two event loops, and a FakeStytch served in the first."""
     first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
+    server = FakeStytch()
+    first.run_until_complete(server.__aenter__())
     try:
-        server = FakeStytch()
-        first.run_until_complete(server.__aenter__())
-        client = client_for(server)
-        first.run_until_complete(client.otps.sms.send(**IDS))
-        with pytest.raises(RuntimeError, match="another event loop"):
-            second.run_until_complete(client.otps.sms.send(**IDS))
-        first.run_until_complete(client.close())
-        first.run_until_complete(server.__aexit__(None, None, None))
+        yield first, second, server
     finally:
+        first.run_until_complete(server.__aexit__(None, None, None))
         first.close()
         second.close()
+
+
+def test_a_client_is_bound_to_the_loop_that_first_used_it(two_loops: Loops) -> None:
+    first, second, server = two_loops
+    client = client_for(server)
+    first.run_until_complete(client.otps.sms.send(**IDS))
+    with pytest.raises(RuntimeError, match="another event loop"):
+        second.run_until_complete(client.otps.sms.send(**IDS))
+    first.run_until_complete(client.close())
     assert len(server.seen) == 1
 
 
-def test_a_client_is_closed_in_the_loop_that_used_it() -> None:
+def test_a_client_is_closed_in_the_loop_that_used_it(two_loops: Loops) -> None:
     """Closing from another loop would leave the pool's sockets open: it is refused."""
-    first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
-    try:
-        server = FakeStytch()
-        first.run_until_complete(server.__aenter__())
-        client = client_for(server)
-        first.run_until_complete(client.otps.sms.send(**IDS))
-        with pytest.raises(RuntimeError, match="close it in that loop"):
-            second.run_until_complete(client.close())
-        closed = [client.closed]
-        first.run_until_complete(client.close())
-        closed.append(client.closed)
-        assert closed == [False, True]
-        second.run_until_complete(client.close())  # closed: idempotent from anywhere
-        first.run_until_complete(server.__aexit__(None, None, None))
-    finally:
-        first.close()
-        second.close()
+    first, second, server = two_loops
+    client = client_for(server)
+    first.run_until_complete(client.otps.sms.send(**IDS))
+    with pytest.raises(RuntimeError, match="close it in that loop"):
+        second.run_until_complete(client.close())
+    closed = [client.closed]
+    first.run_until_complete(client.close())
+    closed.append(client.closed)
+    assert closed == [False, True]
+    second.run_until_complete(client.close())  # closed: idempotent from anywhere
 
 
-def test_a_borrowed_session_from_another_loop_is_named_as_the_problem() -> None:
-    first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
-    try:
-        server = FakeStytch()
-        first.run_until_complete(server.__aenter__())
+def test_a_borrowed_session_from_another_loop_is_named_as_the_problem(two_loops: Loops) -> None:
+    first, second, server = two_loops
 
-        async def make_session() -> aiohttp.ClientSession:
-            return aiohttp.ClientSession()
+    async def make_session() -> aiohttp.ClientSession:
+        return aiohttp.ClientSession()
 
-        session = first.run_until_complete(make_session())
-        client = client_for(server, session=session)
-        with pytest.raises(RuntimeError, match="passed as session= belongs to another event loop"):
-            second.run_until_complete(client.otps.sms.send(**IDS))
-        first.run_until_complete(client.otps.sms.send(**IDS))  # its own loop: fine
-        first.run_until_complete(session.close())
-        first.run_until_complete(server.__aexit__(None, None, None))
-    finally:
-        first.close()
-        second.close()
+    session = first.run_until_complete(make_session())
+    client = client_for(server, session=session)
+    with pytest.raises(RuntimeError, match="passed as session= belongs to another event loop"):
+        second.run_until_complete(client.otps.sms.send(**IDS))
+    first.run_until_complete(client.otps.sms.send(**IDS))  # its own loop: fine
+    first.run_until_complete(session.close())
     assert len(server.seen) == 1
 
 
@@ -455,22 +451,28 @@ async def test_a_huge_json_reply_with_content_length_is_cut_at_the_limit(
         await client.otps.sms.send(**IDS)  # the pool still works afterwards
 
 
-async def test_a_body_shorter_than_its_content_length_is_a_connection_error() -> None:
-    async def short_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+@contextlib.asynccontextmanager
+async def client_of_raw_replies(replies: list[bytes]) -> AsyncIterator[StytchB2BClient]:
+    """A client whose server sends each connection the next of ``replies``, then hangs up."""
+
+    async def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 1000\r\n\r\n" + SEND_BODY[:100]
-        )
+        writer.write(replies.pop(0))
         await writer.drain()
         writer.close()
 
     async with (
-        raw_server(short_body) as port,
+        raw_server(reply) as port,
         StytchB2BClient(
             PROJECT_ID, SECRET, base_url=f"http://127.0.0.1:{port}", retry=FAST
         ) as client,
     ):
+        yield client
+
+
+async def test_a_body_shorter_than_its_content_length_is_a_connection_error() -> None:
+    short = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + SEND_BODY[:100]
+    async with client_of_raw_replies([short]) as client:
         with pytest.raises(APIConnectionError) as caught:
             await client.otps.sms.send(**IDS)
     assert type(caught.value) is APIConnectionError
@@ -483,19 +485,7 @@ async def test_an_error_status_whose_body_breaks_off_still_maps_by_status() -> N
         b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Length: 1000\r\n\r\n{",
         b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 1000\r\n\r\n<html>",
     ]
-
-    async def breaking(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(replies.pop(0) if replies else b"HTTP/1.1 500 x\r\n\r\n")
-        await writer.drain()
-        writer.close()
-
-    async with (
-        raw_server(breaking) as port,
-        StytchB2BClient(
-            PROJECT_ID, SECRET, base_url=f"http://127.0.0.1:{port}", retry=FAST
-        ) as client,
-    ):
+    async with client_of_raw_replies(replies) as client:
         with pytest.raises(InternalServerError) as caught:
             await client.otps.sms.send(**IDS)
     assert caught.value.status_code == 502
