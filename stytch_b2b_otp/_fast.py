@@ -32,12 +32,26 @@ import msgspec
 from stytch_b2b_otp._fields import homogeneous_tuple_item, optional_inner
 from stytch_b2b_otp._responses import Undecoded
 
-__all__ = ["FastReader", "decode_json"]
+__all__ = ["FastReader", "decode_json", "loads"]
 
 T = TypeVar("T")
 _Check = Callable[[Any], bool]
 _RAW = "_raw"
 decode_json = msgspec.json.decode  # what ``raw`` is decoded with: it accepted the body
+
+
+def loads(body: bytes) -> Any:
+    """`decode_json` for the converter: bad JSON raises `ValueError`, as in `_json`.
+
+    msgspec 0.19's ``DecodeError`` is not a ``ValueError``; later ones are.
+
+    Raises:
+        ValueError: ``body`` is not JSON.
+    """
+    try:
+        return decode_json(body)
+    except msgspec.DecodeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class FastReader(Generic[T]):

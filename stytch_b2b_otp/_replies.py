@@ -74,9 +74,9 @@ def read_success(body: bytes, cls: type[T], *, status: int, endpoint: str) -> T:
         return reply
     # Declined: the converter decides, on values decoded as the fast path decodes them
     # (orjson, say, would read an integer beyond 64 bits in metadata as a float).
-    from stytch_b2b_otp._fast import decode_json
+    from stytch_b2b_otp._fast import loads
 
-    return read_with_converter(body, cls, status=status, endpoint=endpoint, loads=decode_json)
+    return read_with_converter(body, cls, status=status, endpoint=endpoint, loads=loads)
 
 
 def read_with_converter(
