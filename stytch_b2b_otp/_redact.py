@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["mask_phone", "masked_phone", "printable_excerpt", "scrub", "scrub_json", "secret_repr"]
+__all__ = ["Scrubber", "mask_phone", "masked_phone", "printable_excerpt", "secret_repr"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1, line separators
 
@@ -40,24 +41,47 @@ def printable_excerpt(text: str, limit: int) -> str:
     return cleaned
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret replaced by ``<redacted>``.
+class Scrubber:
+    r"""Replaces echoes of the given secrets in text with ``<redacted>``.
 
-    For text that came off the wire and may echo what was sent: an error message
-    quoting the code, a proxy's error page quoting the request.
+    For text that came off the wire and may quote what was sent: an error message
+    naming the code, a gateway's debug page showing the request. A secret is found as
+    sent or JSON-escaped (``\/``, ``\u002b``...), the longest first, so no part of
+    a longer secret is left behind. A secret of digits alone (the code) is found only
+    where no other digit touches it, so ids and times that merely contain those
+    digits stay readable.
     """
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, "<redacted>")
-    return text
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        forms = {form for secret in secrets if secret for form in _echo_forms(secret)}
+        patterns = [
+            rf"(?<![0-9]){re.escape(form)}(?![0-9])" if form.isdigit() else re.escape(form)
+            for form in sorted(forms, key=len, reverse=True)
+        ]
+        self._pattern = re.compile("|".join(patterns)) if patterns else None
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def text(self, text: str) -> str:
+        """``text`` with every echo replaced."""
+        return text if self._pattern is None else self._pattern.sub("<redacted>", text)
+
+    def json(self, value: Any) -> Any:
+        """A decoded JSON value with every string in it (keys too) passed through `text`."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(key): self.json(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.json(item) for item in value]
+        return value
 
 
-def scrub_json(value: Any, secrets: Sequence[str]) -> Any:
-    """A decoded JSON value with `scrub` applied to every string in it."""
-    if isinstance(value, str):
-        return scrub(value, secrets)
-    if isinstance(value, dict):
-        return {scrub(key, secrets): scrub_json(item, secrets) for key, item in value.items()}
-    if isinstance(value, list):
-        return [scrub_json(item, secrets) for item in value]
-    return value
+def _echo_forms(secret: str) -> set[str]:
+    escaped = json.dumps(secret)[1:-1]  # ASCII-only JSON, as most servers write it
+    return {secret} | {
+        escaped.replace("/", slash).replace("+", plus)
+        for slash in ("/", "\\/")
+        for plus in ("+", "\\u002b", "\\u002B")
+    }

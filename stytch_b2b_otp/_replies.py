@@ -8,6 +8,7 @@ not JSON (a proxy's HTML 502) still maps to an error class by its status.
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -24,7 +25,7 @@ from stytch_b2b_otp._exceptions import (
     PermissionDeniedError,
     RateLimitError,
 )
-from stytch_b2b_otp._redact import printable_excerpt, scrub, scrub_json
+from stytch_b2b_otp._redact import Scrubber, printable_excerpt
 from stytch_b2b_otp._retry import parse_retry_after
 
 __all__ = ["error_class_for", "read_error", "read_success", "read_with_converter"]
@@ -147,12 +148,12 @@ def read_error(
     """The typed error for a non-2xx reply (returned, not raised).
 
     ``secrets`` (the credentials, the code and tokens that were sent) are redacted
-    wherever the body echoes them, so no message, attribute or log line can show one.
+    wherever the body echoes them (see `Scrubber`), so no message, attribute or log
+    line can show one. Stytch's ``request_id`` is kept as sent.
     """
-    echoed = [secret for secret in secrets if secret and secret.encode() in body]
-    data = _decode_object(body) if not truncated else None
-    if data is not None and echoed:
-        data = scrub_json(data, echoed)
+    scrubber = Scrubber(secrets)
+    decoded = _decode_json(body, scrubber) if not truncated else None
+    data = decoded if type(decoded) is dict else None
     cls = error_class_for(status)
     fields: dict[str, Any]
     if data is not None and isinstance(data.get("error_type"), str):
@@ -173,16 +174,19 @@ def read_error(
             summary += f": {printable_excerpt(error_message, _MESSAGE_CHARS)}"
         context = f"request_id: {printable_excerpt(request_id, 100)}, " if request_id else ""
     else:
-        text = scrub(body.decode("utf-8", "replace"), echoed)
+        if decoded is not None and scrubber:  # JSON, not Stytch's: quoted as scrubbed
+            text = json.dumps(decoded, ensure_ascii=False, default=str)
+        else:
+            text = scrubber.text(body.decode("utf-8", "replace"))
         excerpt = printable_excerpt(text, ERROR_EXCERPT_CHARS)
         fields = {"body": excerpt}
         summary = f"{status}, not a Stytch error body"
         if truncated:
             summary += f" (over {MAX_REPLY_BYTES} bytes; it was not read further)"
         if cut_off:
-            summary = f"{status}; the connection broke while its body was read"
+            summary = f"{status}; its body could not be read (cut off or badly encoded)"
         if 300 <= status < 400 and headers.get("Location"):
-            location = printable_excerpt(scrub(headers["Location"], secrets), 100)
+            location = printable_excerpt(scrubber.text(headers["Location"]), 100)
             summary += f" (a redirect to {location!r}; redirects are not followed)"
         if excerpt:
             summary += f": {excerpt!r}"
@@ -199,12 +203,21 @@ def read_error(
     return cls(message, status_code=status, endpoint=endpoint, **fields)
 
 
-def _decode_object(body: bytes) -> dict[str, Any] | None:
+def _decode_json(body: bytes, scrubber: Scrubber) -> Any:
+    """The decoded body, echoes scrubbed (but for the ``request_id``).
+
+    ``None`` when it is not JSON, or is nested too deeply to look through.
+    """
     try:
-        data = _json.loads(body)
+        decoded = _json.loads(body)
+        if not scrubber:
+            return decoded
+        scrubbed = scrubber.json(decoded)
     except (ValueError, RecursionError):
         return None
-    return data if type(data) is dict else None
+    if type(decoded) is dict and "request_id" in decoded:
+        scrubbed["request_id"] = decoded["request_id"]
+    return scrubbed
 
 
 def _string(data: Mapping[str, Any], key: str) -> str | None:

@@ -166,18 +166,22 @@ def test_a_3xx_without_a_location_does_not_claim_a_redirect() -> None:
     assert "redirect" not in str(error)
 
 
-SECRETS = ("secret-test-abcdef", "c2VjcmV0LXRlc3Q=", "987654", "ist-test-abcdef")
+SECRETS = ("secret-test-ab/cd+ef==", "c2VjcmV0LXRlc3Q=", "987654", "ist-test-abcdef", "Zoë-token")
 ECHOES = [
     (
         404,
         {
             **ERRORS["otp_code_not_found"],
             "error_message": "code 987654 for ist-test-abcdef not found",
-            "error_details": {"echo": ["secret-test-abcdef"]},
+            "error_details": {"echo": ["secret-test-ab/cd+ef=="], "Zoë-token": 1},
         },
     ),
     (502, "<pre>POST code=987654 Authorization: Basic c2VjcmV0LXRlc3Q=</pre>"),
-    (401, '{"message": "bad secret secret-test-abcdef"}'),
+    (401, '{"message": "bad secret secret-test-ab/cd+ef=="}'),
+    # JSON-escaped echoes: PHP's "\/", .NET's "\u002B", ensure_ascii's "\u00eb".
+    (400, '{"error_type": "x", "error_message": "secret-test-ab\\/cd\\u002Bef== code 987654"}'),
+    (400, '{"message": "Zo\\u00eb-token secret-test-ab\\/cd+ef=="}'),
+    (502, '<script>var sent = "secret-test-ab\\/cd\\u002bef== Zo\\u00eb-token";</script>'),
 ]
 
 
@@ -185,13 +189,32 @@ ECHOES = [
 def test_a_body_echoing_what_was_sent_is_redacted_everywhere(status: int, payload: Any) -> None:
     body = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
     error = read_error(status, {}, body, endpoint=SEND, secrets=SECRETS)
-    shown = [str(error), repr(error), repr(error.body), repr(vars(error))]
-    for secret in SECRETS:
-        assert all(secret not in text for text in shown), secret
+    shown = [str(error), str(error.body), str(vars(error))]
+    fragments = [*SECRETS, "ab\\/cd", "cd\\u002", "cd+ef", "Zo\\u00eb", "oë-token"]
+    for fragment in fragments:  # as sent, or in any of its escaped forms
+        assert all(fragment not in text for text in shown), fragment
     assert "<redacted>" in str(error)
     if isinstance(payload, dict):
         assert error.error_message == "code <redacted> for <redacted> not found"
         assert error.error_type == payload["error_type"]
+
+
+def test_redaction_leaves_stytchs_request_id_and_longer_digit_runs_alone() -> None:
+    payload = {
+        **ERRORS["otp_code_not_found"],
+        "request_id": "request-id-test-987654",
+        "error_message": "at 19876543 (code 987654)",
+    }
+    error = read_error(404, {}, json.dumps(payload).encode(), endpoint=SEND, secrets=SECRETS)
+    assert error.request_id == "request-id-test-987654"  # Stytch's id, not an echo
+    assert error.error_message == "at 19876543 (code <redacted>)"
+
+
+def test_a_redirect_location_echoing_a_secret_is_redacted() -> None:
+    location = "https://sso.acme.test/?token=ist-test-abcdef"
+    error = read_error(302, {"Location": location}, b"", endpoint=SEND, secrets=SECRETS)
+    assert "ist-test-abcdef" not in str(error)
+    assert "token=<redacted>" in str(error)
 
 
 def test_redaction_leaves_a_body_that_echoes_nothing_untouched() -> None:

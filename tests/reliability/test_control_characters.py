@@ -217,5 +217,8 @@ async def test_a_request_id_with_line_breaks_cannot_forge_log_lines_or_messages(
         assert "\r" not in message
     attempts = [r for r in caplog.records if hasattr(r, "stytch_elapsed_ms")]
     assert len(attempts) == 3
+    for record in attempts:  # the structured extra is cleaned too, for plain-text handlers
+        shown = getattr(record, "stytch_request_id")  # noqa: B009 (an extra, unknown to mypy)
+        assert shown == "request-id-test-1 INFO stytch_b2b_otp forged line"
     for record in caplog.records:
         assert len(record.getMessage().splitlines()) == 1
