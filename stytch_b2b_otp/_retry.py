@@ -102,7 +102,8 @@ class RetryPolicy:
         max_retries: Retries after the first attempt; ``0`` disables retrying.
         initial_delay: Backoff before the first retry, in seconds; it doubles on
             each further retry.
-        max_delay: Cap on the backoff, in seconds.
+        max_delay: Cap on the backoff, in seconds (``initial_delay`` included:
+            ``RetryPolicy(max_delay=0.2)`` never waits more than 0.2 s).
         max_retry_after: The longest ``Retry-After`` (seconds) the client waits
             out; a longer one, or none, raises `RateLimitError` at once so the
             caller decides.
@@ -121,13 +122,6 @@ class RetryPolicy:
         default=_constants.DEFAULT_MAX_RETRY_AFTER, validator=_non_negative
     )
     retry_server_errors: bool = attrs.field(default=False, validator=_flag)
-
-    def __attrs_post_init__(self) -> None:
-        if self.initial_delay > self.max_delay:
-            raise ValueError(
-                "RetryPolicy.initial_delay must not exceed RetryPolicy.max_delay "
-                f"({self.initial_delay:g} > {self.max_delay:g})"
-            )
 
     def backoff(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
         """The delay before retrying after failed attempt number ``attempt`` (1-based).
