@@ -74,7 +74,7 @@ class Reply:
     """One HTTP reply, fully read.
 
     Or cut at the size limit (``truncated``); or, for an error status, with a body
-    that broke off (``cut_off``, ``body`` empty).
+    that could not be read (``cut_off``, ``body`` empty).
     """
 
     status: int
@@ -256,10 +256,15 @@ class Transport:
                     payload, truncated = await _read_limited(response, _constants.MAX_REPLY_BYTES)
                     return Reply(response.status, response.headers, payload, truncated)
                 except aiohttp.ClientError as exc:
-                    if 200 <= response.status < 300 or isinstance(exc, asyncio.TimeoutError):
+                    if (
+                        200 <= response.status < 300
+                        or isinstance(exc, asyncio.TimeoutError)
+                        or self._closed
+                    ):
                         raise
-                    # An error status arrived whole and only its body broke off: the
-                    # status alone decides the error (a 429 keeps its Retry-After).
+                    # An error status arrived whole and only its body could not be read
+                    # (cut off, or badly encoded): the status alone decides the error (a
+                    # 429 keeps its Retry-After).
                     return Reply(response.status, response.headers, b"", cut_off=True)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             if self._closed:
@@ -273,12 +278,17 @@ class Transport:
         """Close the owned session and its connections; idempotent.
 
         Raises:
-            RuntimeError: The pool was opened in another event loop, which alone can
-                close its connections.
+            RuntimeError: The pool was opened in another event loop, still running,
+                which alone can close its connections.
         """
         if self._closed:
             return
         if self._session is not None and self._owns_session:
+            if self._loop is not None and self._loop.is_closed():
+                # Its loop is gone, and its sockets with it: nothing is left to close.
+                self._closed = True
+                self._session = None
+                return
             self._check_loop(asyncio.get_running_loop())
         self._closed = True
         session, self._session = self._session, None

@@ -365,6 +365,31 @@ def test_a_client_is_closed_in_the_loop_that_used_it(two_loops: Loops) -> None:
     second.run_until_complete(client.close())  # closed: idempotent from anywhere
 
 
+# The pool's session is never closed here (its loop is gone): aiohttp says so when it
+# is collected, which is the point of the scenario, not a failure of the test.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_client_whose_loop_has_ended_can_still_be_marked_closed() -> None:
+    first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
+    client: StytchB2BClient | None = None
+    try:
+        server = FakeStytch()
+        first.run_until_complete(server.__aenter__())
+        client = client_for(server)
+        first.run_until_complete(client.otps.sms.send(**IDS))
+        first.run_until_complete(server.__aexit__(None, None, None))
+        first.close()  # the loop, and the pool's sockets with it, are gone
+        second.run_until_complete(client.close())
+        assert client.closed
+        with pytest.raises(ClientClosedError):
+            second.run_until_complete(client.otps.sms.send(**IDS))
+    finally:
+        first.close()
+        second.close()
+        client = None
+        gc.collect()  # here, not in whichever test runs next
+
+
 def test_a_borrowed_session_from_another_loop_is_named_as_the_problem(two_loops: Loops) -> None:
     first, second, server = two_loops
 
@@ -489,8 +514,33 @@ async def test_an_error_status_whose_body_breaks_off_still_maps_by_status() -> N
         with pytest.raises(InternalServerError) as caught:
             await client.otps.sms.send(**IDS)
     assert caught.value.status_code == 502
-    assert "broke while its body was read" in str(caught.value)
+    assert "its body could not be read" in str(caught.value)
     assert replies == []  # the 429 was retried, the 502 was not
+
+
+async def test_an_error_body_that_stalls_is_a_timeout_not_a_status() -> None:
+    """A stalled body is a timeout like any other (the request may have been acted on)."""
+    stalled: list[asyncio.StreamWriter] = []
+
+    async def stall(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 1000\r\n\r\n<ht")
+        await writer.drain()
+        stalled.append(writer)  # never finishes the body
+
+    timeout = aiohttp.ClientTimeout(total=5, sock_read=0.2)
+    async with (
+        raw_server(stall) as port,
+        StytchB2BClient(
+            PROJECT_ID, SECRET, base_url=f"http://127.0.0.1:{port}", timeout=timeout, retry=FAST
+        ) as client,
+    ):
+        with pytest.raises(APITimeoutError) as caught:
+            await client.otps.sms.send(**IDS)
+        for writer in stalled:
+            writer.close()
+    assert caught.value.request_sent is True
+    assert len(stalled) == 1
 
 
 async def test_a_proxy_refusing_the_tunnel_is_a_failure_to_connect(
