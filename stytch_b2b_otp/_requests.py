@@ -168,12 +168,17 @@ def _copy_claims(value: Any) -> Any:
         return _json_tree_copy(value)
     except RecursionError:
         raise RequestValidationError(
-            "session_custom_claims", "is nested too deeply to be JSON"
+            "session_custom_claims", "is nested too deeply (or contains itself)"
         ) from None
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _json_tree_copy(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    if type(value) in _SCALARS:  # the usual leaves, without the slower ABC checks
+        return value
+    if type(value) is dict or isinstance(value, Mapping):
         return {key: _json_tree_copy(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_tree_copy(item) for item in value]
