@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from stytch_b2b_otp import NotFoundError
 from stytch_b2b_otp.emulator import Emulator
 
 README = Path(__file__).parent.parent / "README.md"
@@ -67,9 +68,14 @@ async def test_the_fastapi_block_sends_then_authenticates(emulator_env: Emulator
         wrong = "000000" if code != "000000" else "111111"
         malformed = await http.post("/mfa/sms/verify", params={**params, "code": "12345"})
         refused = await http.post("/mfa/sms/verify", params={**params, "code": wrong})
-        verified = await http.post("/mfa/sms/verify", params={**params, "code": code})
-        emu.advance_time(130)  # the code has expired (and the token was used): still a 401
+        emu.advance_time(130)  # codes live 2 minutes
         expired = await http.post("/mfa/sms/verify", params={**params, "code": code})
+        await http.post("/mfa/sms/send", params=params)
+        code = emu.last_code(member.member_id)
+        verified = await http.post("/mfa/sms/verify", params={**params, "code": code})
+        with pytest.raises(NotFoundError, match="intermediate_session_not_found"):
+            # A used token is not the member's mistake: the example lets it through.
+            await http.post("/mfa/sms/verify", params={**params, "code": code})
     assert sent.status_code == 200
     assert malformed.status_code == 400
     assert malformed.json() == {"detail": "Enter the 6-digit code."}
@@ -79,8 +85,8 @@ async def test_the_fastapi_block_sends_then_authenticates(emulator_env: Emulator
     assert verified.json()["member_id"] == member.member_id
     assert verified.json()["session_jwt"]
     assert expired.status_code == 401
-    assert emu.calls("send") == 1
-    assert emu.calls("authenticate") == 3  # the malformed code never left the app
+    assert emu.calls("send") == 2
+    assert emu.calls("authenticate") == 4  # the malformed code never left the app
 
 
 async def test_the_error_handling_block_answers_each_case() -> None:
