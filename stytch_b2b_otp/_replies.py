@@ -152,7 +152,7 @@ def read_error(
     line can show one. Stytch's ``request_id`` is kept as sent.
     """
     scrubber = Scrubber(secrets)
-    decoded = _decode_json(body, scrubber) if not truncated else None
+    decoded, echoed = _decode_json(body, scrubber) if not truncated else (None, False)
     data = decoded if type(decoded) is dict else None
     cls = error_class_for(status)
     fields: dict[str, Any]
@@ -174,7 +174,7 @@ def read_error(
             summary += f": {printable_excerpt(error_message, _MESSAGE_CHARS)}"
         context = f"request_id: {printable_excerpt(request_id, 100)}, " if request_id else ""
     else:
-        if decoded is not None and scrubber:  # JSON, not Stytch's: quoted as scrubbed
+        if echoed:  # JSON, not Stytch's, echoing a secret: quoted as scrubbed
             text = json.dumps(decoded, ensure_ascii=False, default=str)
         else:
             text = scrubber.text(body.decode("utf-8", "replace"))
@@ -203,21 +203,19 @@ def read_error(
     return cls(message, status_code=status, endpoint=endpoint, **fields)
 
 
-def _decode_json(body: bytes, scrubber: Scrubber) -> Any:
-    """The decoded body, echoes scrubbed (but for the ``request_id``).
+def _decode_json(body: bytes, scrubber: Scrubber) -> tuple[Any, bool]:
+    """The decoded body with echoes scrubbed (but its ``request_id``); whether any were.
 
-    ``None`` when it is not JSON, or is nested too deeply to look through.
+    ``(None, False)`` when it is not JSON, or is nested too deeply to look through.
     """
     try:
         decoded = _json.loads(body)
-        if not scrubber:
-            return decoded
-        scrubbed = scrubber.json(decoded)
+        scrubbed = scrubber.json(decoded) if scrubber else decoded
     except (ValueError, RecursionError):
-        return None
+        return None, False
     if type(decoded) is dict and "request_id" in decoded:
         scrubbed["request_id"] = decoded["request_id"]
-    return scrubbed
+    return scrubbed, scrubbed != decoded
 
 
 def _string(data: Mapping[str, Any], key: str) -> str | None:

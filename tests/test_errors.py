@@ -222,6 +222,8 @@ def test_redaction_leaves_a_body_that_echoes_nothing_untouched() -> None:
     error = read_error(404, {}, json.dumps(payload).encode(), endpoint=SEND, secrets=SECRETS)
     assert error.body == payload
     assert error.error_message == payload["error_message"]
+    gateway = read_error(404, {}, b'{"message":"no route"}', endpoint=SEND, secrets=SECRETS)
+    assert gateway.body == '{"message":"no route"}'  # quoted as it came
 
 
 def test_a_truncated_error_body_is_not_parsed() -> None:
