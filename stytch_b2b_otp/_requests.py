@@ -37,13 +37,22 @@ _CODE = re.compile(r"[0-9]{6}")
 _LOCALE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
 # ASCII control characters never belong in an id or a token (ids are otherwise opaque:
 # they travel only inside the JSON body); a lone surrogate cannot even be encoded.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_UNSENDABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _SESSION_ARGUMENTS = ("intermediate_session_token", "session_token", "session_jwt")
 
 
 def _fail(attribute: attrs.Attribute[Any], reason: str) -> RequestValidationError:
     return RequestValidationError(attribute.name, reason)
+
+
+def _check_sendable(attribute: attrs.Attribute[Any], value: str) -> None:
+    """One search for what can never be sent: a control character or a lone surrogate."""
+    found = _UNSENDABLE.search(value)
+    if found is None:
+        return
+    if found.group() >= "\ud800":
+        raise _fail(attribute, "must be valid Unicode text (it has a lone surrogate)")
+    raise _fail(attribute, "must not contain control characters")
 
 
 def _identifier(_: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -52,10 +61,7 @@ def _identifier(_: object, attribute: attrs.Attribute[str], value: object) -> No
     stripped = value.strip()
     if not stripped:
         raise _fail(attribute, "must not be empty")
-    if _CONTROL.search(value):
-        raise _fail(attribute, "must not contain control characters")
-    if _SURROGATE.search(value):
-        raise _fail(attribute, "must be valid Unicode text (it has a lone surrogate)")
+    _check_sendable(attribute, value)
     if stripped != value:
         raise _fail(attribute, "must not have whitespace around it")
 
@@ -65,13 +71,9 @@ def _optional_token(_: object, attribute: attrs.Attribute[str | None], value: ob
         return
     if not isinstance(value, str):
         raise _fail(attribute, "must be a string or None")
-    if not value or value != value.strip() or _CONTROL.search(value):
-        raise _fail(
-            attribute,
-            "must be a non-empty string without whitespace around it or control characters",
-        )
-    if _SURROGATE.search(value):
-        raise _fail(attribute, "must be valid Unicode text (it has a lone surrogate)")
+    if not value or value != value.strip():
+        raise _fail(attribute, "must be a non-empty string without whitespace around it")
+    _check_sendable(attribute, value)
 
 
 def _phone(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:

@@ -193,7 +193,8 @@ class Transport:
             session = self._session = self._create_session()
             self._loop = loop
         elif self._owns_session:
-            self._check_loop(loop)
+            if loop is not self._loop:
+                self._check_loop(loop)
         elif session.closed:
             raise ClientClosedError(
                 "the aiohttp.ClientSession passed as session= was closed by its owner"
